@@ -1,0 +1,22 @@
+/** Exit codes shared by every command: 0 success, 1 the command ran and found/failed something, 2 bad usage. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** Thrown for bad command-line usage; main prints the message and the command's help, and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export interface CliCommand {
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: string[], io: Io): Promise<number>;
+}

@@ -1,0 +1,2 @@
+export * from './types';
+export { detectProject, DetectRootError, DEFAULTS as DETECT_DEFAULTS } from './detect';

@@ -1,0 +1,177 @@
+/**
+ * What detection knows about the Python ML ecosystem, as data: which import names and which distribution names
+ * mean which framework, which code patterns mean "this trains a model", "this needs a GPU", "this falls back to the
+ * CPU", and which launchers start distributed training. Each pattern runs over Python source whose comments and
+ * string contents have been blanked (see python.ts), unless it says `withStrings`.
+ */
+import type { Framework, Launcher } from './types';
+
+/** Top-level import name -> frameworks it means (the first is the framework itself, the rest are implied). */
+export const IMPORT_FRAMEWORKS: Readonly<Record<string, readonly Framework[]>> = {
+  torch: ['pytorch'],
+  torchvision: ['pytorch'],
+  torchaudio: ['pytorch'],
+  torchtext: ['pytorch'],
+  timm: ['pytorch'],
+  accelerate: ['pytorch'],
+  deepspeed: ['pytorch'],
+  tensorflow: ['tensorflow'],
+  tf_keras: ['keras', 'tensorflow'],
+  keras: ['keras'],
+  jax: ['jax'],
+  jaxlib: ['jax'],
+  flax: ['jax'],
+  optax: ['jax'],
+  haiku: ['jax'],
+  equinox: ['jax'],
+  lightning: ['lightning', 'pytorch'],
+  pytorch_lightning: ['lightning', 'pytorch'],
+  lightning_fabric: ['lightning', 'pytorch'],
+  transformers: ['transformers'],
+  peft: ['transformers', 'pytorch'],
+  trl: ['transformers', 'pytorch'],
+  sentence_transformers: ['transformers', 'pytorch'],
+  sklearn: ['sklearn'],
+  xgboost: ['xgboost'],
+  lightgbm: ['lightgbm'],
+};
+
+/** Normalised distribution name (PEP 503) -> frameworks it installs. Conda names included. */
+export const PACKAGE_FRAMEWORKS: Readonly<Record<string, readonly Framework[]>> = {
+  torch: ['pytorch'],
+  pytorch: ['pytorch'],
+  'pytorch-cuda': ['pytorch'],
+  'pytorch-gpu': ['pytorch'],
+  torchvision: ['pytorch'],
+  torchaudio: ['pytorch'],
+  torchtext: ['pytorch'],
+  timm: ['pytorch'],
+  accelerate: ['pytorch'],
+  deepspeed: ['pytorch'],
+  tensorflow: ['tensorflow'],
+  'tensorflow-gpu': ['tensorflow'],
+  'tensorflow-cpu': ['tensorflow'],
+  'tensorflow-macos': ['tensorflow'],
+  'tensorflow-intel': ['tensorflow'],
+  'intel-tensorflow': ['tensorflow'],
+  'tf-nightly': ['tensorflow'],
+  'tf-keras': ['keras', 'tensorflow'],
+  keras: ['keras'],
+  jax: ['jax'],
+  jaxlib: ['jax'],
+  flax: ['jax'],
+  optax: ['jax'],
+  'dm-haiku': ['jax'],
+  equinox: ['jax'],
+  lightning: ['lightning', 'pytorch'],
+  'pytorch-lightning': ['lightning', 'pytorch'],
+  'lightning-fabric': ['lightning', 'pytorch'],
+  transformers: ['transformers'],
+  peft: ['transformers', 'pytorch'],
+  trl: ['transformers', 'pytorch'],
+  'sentence-transformers': ['transformers', 'pytorch'],
+  'scikit-learn': ['sklearn'],
+  sklearn: ['sklearn'],
+  xgboost: ['xgboost'],
+  'py-xgboost': ['xgboost'],
+  'py-xgboost-gpu': ['xgboost'],
+  lightgbm: ['lightgbm'],
+};
+
+/** Frameworks whose code uses a GPU when one is present (their presence alone makes a GPU at least optional). */
+export const GPU_CAPABLE: ReadonlySet<Framework> = new Set([
+  'pytorch',
+  'tensorflow',
+  'jax',
+  'keras',
+  'lightning',
+  'transformers',
+]);
+
+/** PEP 503 normalisation of a distribution name. */
+export function normalizePackageName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+export interface CodePattern {
+  id: string;
+  re: RegExp;
+  /** Run over the view that keeps single-line string contents (e.g. `device="cuda"`). */
+  withStrings?: boolean;
+}
+
+/** Code that trains or fine-tunes a model (not inference). */
+export const TRAINING_PATTERNS: readonly CodePattern[] = [
+  { id: 'backward', re: /\.backward\s*\(/ },
+  { id: 'optimizer-step', re: /\b\w*(?:optim|opt|optimizer)\w*\.step\s*\(/ },
+  { id: 'zero-grad', re: /\.zero_grad\s*\(/ },
+  { id: 'torch-optim', re: /\boptim\.(?:SGD|Adam|AdamW|RMSprop|Adagrad|Adadelta|LBFGS|Adamax|NAdam|RAdam)\s*\(/ },
+  { id: 'model-train-mode', re: /\.train\s*\(\s*(?:True\s*)?\)/ },
+  { id: 'fit', re: /\.fit\s*\(/ },
+  { id: 'fit-generator', re: /\.(?:fit_generator|partial_fit|train_on_batch)\s*\(/ },
+  { id: 'hf-trainer', re: /\b(?:Trainer|Seq2SeqTrainer|SFTTrainer|DPOTrainer|RewardTrainer|PPOTrainer)\s*\(/ },
+  { id: 'hf-training-args', re: /\b(?:TrainingArguments|Seq2SeqTrainingArguments|SFTConfig)\s*\(/ },
+  { id: 'trainer-train', re: /\btrainer\.train\s*\(/ },
+  { id: 'gradient-tape', re: /\bGradientTape\s*\(/ },
+  { id: 'apply-gradients', re: /\.apply_gradients\s*\(/ },
+  { id: 'jax-grad', re: /\b(?:jax\.)?(?:value_and_grad|grad)\s*\(/ },
+  { id: 'optax', re: /\boptax\.\w+\s*\(/ },
+  { id: 'booster-train', re: /\b(?:xgb|xgboost|lgb|lightgbm)\.train\s*\(/ },
+  { id: 'lightning-module', re: /\bclass\s+\w+\s*\(\s*(?:\w+\.)*LightningModule\s*\)/ },
+  { id: 'deepspeed-initialize', re: /\bdeepspeed\.initialize\s*\(/ },
+];
+
+/** Code that insists on a GPU: it fails without one unless the same file also has a CPU fallback. */
+export const GPU_REQUIRED_PATTERNS: readonly CodePattern[] = [
+  { id: 'cuda-call', re: /\.cuda\s*\(\s*\d*\s*\)/ },
+  {
+    id: 'cuda-device-literal',
+    re: /(?:\bdevice\s*=\s*|torch\.device\s*\(\s*|\.to\s*\(\s*)(['"])cuda(?::\d+)?\1\s*(?=[,)\]\n#]|$)/m,
+    withStrings: true,
+  },
+  { id: 'cuda-set-device', re: /\btorch\.cuda\.set_device\s*\(/ },
+  { id: 'nccl-backend', re: /(?:\bbackend\s*=\s*|init_process_group\s*\(\s*)(['"])nccl\1/, withStrings: true },
+  { id: 'lightning-gpu', re: /\baccelerator\s*=\s*(['"])(?:gpu|cuda)\1/, withStrings: true },
+  { id: 'xgboost-gpu', re: /\btree_method\s*=\s*(['"])gpu_hist\1/, withStrings: true },
+  { id: 'tf-gpu-device', re: /\btf\.device\s*\(\s*(['"])\/(?:device:)?GPU/i, withStrings: true },
+];
+
+/** Code that checks for a GPU or lets a library choose the device: it also runs on the CPU. */
+export const GPU_FALLBACK_PATTERNS: readonly CodePattern[] = [
+  { id: 'cuda-is-available', re: /\bcuda\.is_available\s*\(/ },
+  { id: 'tf-list-devices', re: /\b(?:list_physical_devices|is_gpu_available|list_logical_devices)\s*\(/ },
+  { id: 'jax-backend', re: /\bjax\.(?:default_backend|devices|device_count)\s*\(/ },
+  { id: 'accelerator-object', re: /\bAccelerator\s*\(/ },
+  { id: 'auto-device', re: /\b(?:accelerator|device_map|device)\s*=\s*(['"])auto\1/, withStrings: true },
+  { id: 'mps-available', re: /\bmps\.is_available\s*\(/ },
+];
+
+/** In-code hints of how distributed training is launched (weaker than an explicit launch command). */
+export const LAUNCHER_CODE_PATTERNS: readonly (CodePattern & { launcher: Launcher })[] = [
+  { id: 'horovod-init', re: /\bhvd\.init\s*\(|\bhorovod\.\w+\.init\s*\(/, launcher: 'horovod' },
+  { id: 'deepspeed-initialize', re: /\bdeepspeed\.initialize\s*\(/, launcher: 'deepspeed' },
+  { id: 'accelerator-object', re: /\bAccelerator\s*\(/, launcher: 'accelerate' },
+  {
+    id: 'torch-distributed',
+    re: /\binit_process_group\s*\(|\bDistributedDataParallel\s*\(|\bLOCAL_RANK\b/,
+    launcher: 'torchrun',
+    withStrings: true,
+  },
+];
+
+/** The launcher a command line starts, from the command word(s). */
+export const LAUNCH_COMMANDS: readonly { re: RegExp; launcher: Launcher | 'python' }[] = [
+  { re: /^torchrun$/, launcher: 'torchrun' },
+  { re: /^python[\d.]*\s+-m\s+torch\.distributed\.(?:run|launch)$/, launcher: 'torchrun' },
+  { re: /^accelerate\s+launch$/, launcher: 'accelerate' },
+  { re: /^deepspeed$/, launcher: 'deepspeed' },
+  { re: /^horovodrun$/, launcher: 'horovod' },
+  { re: /^python[\d.]*$/, launcher: 'python' },
+];
+
+/** File names that say "this is a training script". */
+export const TRAINING_SCRIPT_NAME = /^(?:train|training|finetune|fine_tune|fine-tune|pretrain|sft)(?:[_-][\w-]*)?\.py$/i;
+
+/** Python files that are never entry points. */
+export const NOT_ENTRYPOINT =
+  /(?:^|\/)(?:tests?\/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$|setup\.py$|__init__\.py$|__main__\.py$|noxfile\.py$)/;

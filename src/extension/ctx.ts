@@ -1,0 +1,25 @@
+import type * as vscode from 'vscode';
+import { Config } from './config';
+import { Log } from './log';
+import { ProjectModel } from './project/projectModel';
+
+/**
+ * Everything the extension's parts share, created once in activate(): the log, the settings, the project model,
+ * and the subscriptions that dispose them with the extension.
+ */
+export class Ctx {
+  readonly log: Log;
+  readonly config: Config;
+  readonly project: ProjectModel;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.log = new Log();
+    this.config = new Config();
+    this.project = new ProjectModel(this.config, this.log);
+    this.subscriptions.push(this.log, this.project);
+  }
+
+  get subscriptions(): vscode.Disposable[] {
+    return this.extension.subscriptions;
+  }
+}

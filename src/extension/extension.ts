@@ -1,0 +1,33 @@
+import * as vscode from 'vscode';
+import { registerDetectCommand } from './commands/detect';
+import { registerOpenEvidenceCommand, registerShowLogsCommand } from './commands/openEvidence';
+import { Ctx } from './ctx';
+import { type ProjectViewProvider, registerProjectView } from './views/projectView';
+
+/** What activate() returns: used by the integration tests and open to other extensions. */
+export interface MlContainersApi {
+  readonly ctx: Ctx;
+  readonly projectView: ProjectViewProvider;
+}
+
+export function activate(context: vscode.ExtensionContext): MlContainersApi {
+  const ctx = new Ctx(context);
+  try {
+    registerDetectCommand(ctx);
+    registerOpenEvidenceCommand(ctx);
+    registerShowLogsCommand(ctx);
+    const view = registerProjectView(ctx.project);
+    context.subscriptions.push(view.disposable);
+    // detection reads the disk: start it after activation has returned, never during it
+    ctx.project.schedule(0);
+    ctx.log.info(`ML Containers ${String(context.extension.packageJSON.version)} activated`);
+    return { ctx, projectView: view.provider };
+  } catch (err) {
+    void vscode.window.showErrorMessage(`ML Containers could not start: ${err instanceof Error ? err.message : String(err)}`);
+    throw err;
+  }
+}
+
+export function deactivate(): void {
+  // subscriptions (log, project model, view, commands) are disposed by VS Code; the model cancels running detection
+}
