@@ -63,6 +63,7 @@ export function findLaunchCommands(text: string): LaunchCommand[] {
         break;
       }
       if (a === '-m') break; // `python -m package`: not a script
+      if (entry.launcher !== 'python' && /^python[\d.]*$/.test(a)) continue; // `horovodrun -np 4 python train.py`
       if (a.startsWith('-')) {
         if (!a.includes('=') && VALUE_OPTIONS.test(a)) i++;
         continue;

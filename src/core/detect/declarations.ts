@@ -99,12 +99,14 @@ function addPackageCudaPin(out: Declarations, pkg: DeclaredPackage): void {
   }
 }
 
-function pushRequirement(out: Declarations, file: string, line: number, text: string, spec: string): void {
+/** Records a PEP 508 requirement; false when `spec` is not one. */
+function pushRequirement(out: Declarations, file: string, line: number, text: string, spec: string): boolean {
   const req = parseRequirement(spec);
-  if (!req) return;
+  if (!req) return false;
   const pkg: DeclaredPackage = { ...req, file, line, text: evidenceText(text) };
   out.packages.push(pkg);
   addPackageCudaPin(out, pkg);
+  return true;
 }
 
 function pushIndexUrl(out: Declarations, file: string, line: number, text: string, url: string): void {
@@ -139,7 +141,10 @@ export function parseRequirementsTxt(file: string, text: string): Declarations {
     }
     // per-requirement options (--hash=..., --config-settings) follow the specifier
     const spec = line.replace(/\s+--?[a-z][\w-]*(?:[= ]\S+)?/g, '').trim();
-    pushRequirement(out, file, startLine, logical, spec);
+    if (!pushRequirement(out, file, startLine, logical, spec) && !/[/:\\]|^\./.test(spec)) {
+      // URLs, paths and VCS links are valid pip lines that name no package detection needs; anything else is a typo
+      out.warnings.push({ file, message: `line ${startLine} is not a valid requirement: ${evidenceText(logical)}` });
+    }
   }
   return out;
 }
@@ -151,9 +156,17 @@ type Json = unknown;
 const isRecord = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const strings = (v: Json): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
+/** The 1-based line where `needle` first stands as a whole token outside a comment line, or 1. */
 function quotedLine(text: string, needle: string): number {
   const esc = needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return findLine(text, new RegExp(`^[^#\\n]*(?:["']|^\\s*)${esc}`, 'mi'));
+  const re = new RegExp(`(?<![\\w.-])${esc}(?![\\w-])`, 'g');
+  const lines = new LineIndex(text);
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    const line = lines.lineAt(m.index);
+    if (!/^\s*#/.test(lines.lineText(line))) return line;
+  }
+  return 1;
 }
 
 function siteFor(file: string, text: string, lines: LineIndex, needle: string): Site {

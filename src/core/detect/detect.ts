@@ -82,7 +82,7 @@ interface Collected {
   declarations: Declarations;
   /** Launch commands from scripts, Dockerfiles (rank 0) and READMEs (rank 1). */
   launches: (LaunchCommand & { file: string; rank: number })[];
-  /** Framework mentions in README install lines: the weakest evidence. */
+  /** Framework mentions in README install lines: the weakest evidence (corroboration only). */
   readmeInstalls: DeclaredPackage[];
   /** Package installs inside notebooks (`!pip install torch`). */
   notebookInstalls: DeclaredPackage[];
@@ -261,6 +261,8 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
     d.includes = [];
     mergeDeclarations(out.declarations, d);
   }
+  out.warnings.push(...out.declarations.warnings);
+  out.declarations.warnings = [];
   return out;
 }
 
@@ -339,35 +341,42 @@ function buildProfile(root: string, files: readonly WalkedFile[], c: Collected):
   for (const f of c.code) {
     const weight = f.facts.training.length > 0 ? 3 : 1;
     const counted = new Set<Framework>();
-    for (const imp of f.facts.imports) {
-      const fws = IMPORT_FRAMEWORKS[imp.id];
-      if (!fws) continue;
-      fws.forEach((fw, i) => {
-        if (counted.has(fw)) return;
-        counted.add(fw);
-        bump(fw, i === 0 ? weight : 0.5);
-        evidence.add('frameworks', fw, f.rel, imp.line, imp.text);
-      });
+    // direct imports first, so `import torch` is the evidence for PyTorch even below `import lightning`
+    for (const implied of [false, true]) {
+      for (const imp of f.facts.imports) {
+        const ref = IMPORT_FRAMEWORKS[imp.id];
+        if (!ref) continue;
+        for (const fw of implied ? (ref.implies ?? []) : ref.is ? [ref.is] : []) {
+          if (counted.has(fw)) continue;
+          counted.add(fw);
+          bump(fw, implied ? 0.5 : weight);
+          evidence.add('frameworks', fw, f.rel, imp.line, imp.text);
+        }
+      }
     }
   }
   const declaredPackages = [...c.declarations.packages, ...c.notebookInstalls];
   const countedDecl = new Set<string>();
-  for (const p of declaredPackages) {
-    for (const [i, fw] of (PACKAGE_FRAMEWORKS[p.name] ?? []).entries()) {
-      const key = `${fw}\u0000${p.file}`;
-      if (countedDecl.has(key)) continue;
-      countedDecl.add(key);
-      bump(fw, i === 0 ? 2 : 0.5);
-      evidence.add('frameworks', fw, p.file, p.line, p.text);
-    }
-  }
-  const fromProjectFiles = scores.size > 0;
-  if (!fromProjectFiles) {
-    for (const p of c.readmeInstalls) {
-      for (const fw of PACKAGE_FRAMEWORKS[normalizePackageName(p.name)] ?? []) {
-        bump(fw, 0.25);
+  for (const implied of [false, true]) {
+    for (const p of declaredPackages) {
+      const ref = PACKAGE_FRAMEWORKS[p.name];
+      if (!ref) continue;
+      for (const fw of implied ? (ref.implies ?? []) : ref.is ? [ref.is] : []) {
+        const key = `${fw}\u0000${p.file}`;
+        if (countedDecl.has(key)) continue;
+        countedDecl.add(key);
+        bump(fw, implied ? 0.5 : 2);
         evidence.add('frameworks', fw, p.file, p.line, p.text);
       }
+    }
+  }
+  // a README install line only corroborates a framework the code or declarations already show (never adds one)
+  for (const p of c.readmeInstalls) {
+    const ref = PACKAGE_FRAMEWORKS[normalizePackageName(p.name)];
+    for (const fw of [...(ref?.is ? [ref.is] : []), ...(ref?.implies ?? [])]) {
+      if (!scores.has(fw)) continue;
+      bump(fw, 0.25);
+      evidence.add('frameworks', fw, p.file, p.line, p.text);
     }
   }
   const frameworks = FRAMEWORKS.filter((fw) => scores.has(fw));
@@ -458,7 +467,7 @@ function buildProfile(root: string, files: readonly WalkedFile[], c: Collected):
       const l = launches.find((x) => x.launcher === 'deepspeed');
       if (l) evidence.add('needsGpu', 'yes', l.file, l.line, l.text);
     }
-  } else if (fromProjectFiles && frameworks.some((fw) => GPU_CAPABLE.has(fw))) {
+  } else if (frameworks.some((fw) => GPU_CAPABLE.has(fw))) {
     needsGpu = 'optional';
     const fallbacks = c.code.flatMap((f) => f.facts.gpuFallback.map((h) => ({ ...h, file: f.rel })));
     for (const h of fallbacks) evidence.add('needsGpu', 'optional', h.file, h.line, h.text);

@@ -1,0 +1,198 @@
+import * as assert from 'node:assert/strict';
+import {
+  parseCondaEnvironment,
+  parseDockerfile,
+  parsePipfile,
+  parsePyproject,
+  parseRequirementsTxt,
+  parseSetupCfg,
+  parseSetupPy,
+} from '../../src/core/detect/declarations';
+
+const names = (d: { packages: { name: string }[] }): string[] => d.packages.map((p) => p.name);
+
+describe('environment files', () => {
+  it('requirements.txt: options, includes, continuations, extras, markers, hashes, comments', () => {
+    const d = parseRequirementsTxt(
+      'requirements.txt',
+      [
+        '# comment',
+        '-i https://download.pytorch.org/whl/cu118',
+        '-r base.txt',
+        '--requirement=more.txt',
+        '-c constraints.txt',
+        'Torch_Vision==0.18.1+cu118 ; python_version > "3.8"  # trailing comment',
+        'transformers[torch] >= 4.30 \\',
+        '    --hash=sha256:abc',
+        '-e .',
+        'git+https://github.com/org/repo.git#egg=thing',
+        './local/pkg',
+        '--pre',
+      ].join('\n'),
+    );
+    assert.deepEqual(names(d), ['torch-vision', 'transformers']);
+    assert.deepEqual(d.packages[1]?.extras, ['torch']);
+    assert.equal(d.packages[1]?.line, 7);
+    assert.deepEqual(
+      d.includes.map((i) => i.text),
+      ['base.txt', 'more.txt'],
+    );
+    assert.deepEqual(
+      d.cuda.map((c) => [c.version, c.line]),
+      [
+        ['11.8', 2],
+        ['11.8', 6],
+      ],
+    );
+    assert.deepEqual(d.warnings, []);
+  });
+
+  it('requirements.txt: a line that is no requirement is a warning, not an error', () => {
+    const d = parseRequirementsTxt('r.txt', 'numpy\nthis is not valid !!\n');
+    assert.deepEqual(names(d), ['numpy']);
+    assert.equal(d.warnings.length, 1);
+    assert.match(d.warnings[0]!.message, /line 2/);
+  });
+
+  it('pyproject.toml: PEP 621, optional dependencies, groups, requires-python, uv indexes', () => {
+    const d = parsePyproject(
+      'pyproject.toml',
+      [
+        '[project]',
+        'name = "x"',
+        'requires-python = ">=3.10"',
+        'dependencies = ["torch==2.4.0", "numpy"]',
+        '[project.optional-dependencies]',
+        'tf = ["tensorflow>=2.15"]',
+        '[dependency-groups]',
+        'dev = ["pytest"]',
+        '[[tool.uv.index]]',
+        'name = "pytorch"',
+        'url = "https://download.pytorch.org/whl/cu124"',
+      ].join('\n'),
+    );
+    assert.deepEqual(names(d), ['torch', 'numpy', 'tensorflow', 'pytest']);
+    assert.deepEqual(
+      d.python.map((p) => [p.version, p.line]),
+      [['3.10', 3]],
+    );
+    assert.deepEqual(
+      d.cuda.map((c) => [c.version, c.line]),
+      [['12.4', 11]],
+    );
+  });
+
+  it('pyproject.toml: Poetry dependencies, groups, python and sources', () => {
+    const d = parsePyproject(
+      'pyproject.toml',
+      [
+        '[tool.poetry.dependencies]',
+        'python = ">=3.9,<3.13"',
+        'torch = { version = "^2.2", source = "torch" }',
+        '[tool.poetry.group.dev.dependencies]',
+        'black = "*"',
+        '[[tool.poetry.source]]',
+        'name = "torch"',
+        'url = "https://download.pytorch.org/whl/cu121"',
+      ].join('\n'),
+    );
+    assert.deepEqual(names(d), ['torch', 'black']);
+    assert.equal(d.python[0]?.version, '3.9');
+    assert.equal(d.cuda[0]?.version, '12.1');
+  });
+
+  it('pyproject.toml and Pipfile: malformed TOML is a warning naming the file', () => {
+    for (const [parse, file] of [
+      [parsePyproject, 'pyproject.toml'],
+      [parsePipfile, 'Pipfile'],
+    ] as const) {
+      const d = parse(file, '[broken\nx = ');
+      assert.equal(d.packages.length, 0);
+      assert.equal(d.warnings[0]?.file, file);
+      assert.match(d.warnings[0]!.message, /not valid TOML/);
+    }
+  });
+
+  it('environment.yml: conda specs, channels, pins, and the pip section', () => {
+    const d = parseCondaEnvironment(
+      'environment.yml',
+      [
+        'name: t',
+        'dependencies:',
+        '  - python=3.11',
+        '  - pytorch::pytorch=2.3.1',
+        '  - pytorch-cuda=12.1',
+        '  - pip:',
+        '      - --extra-index-url https://download.pytorch.org/whl/cu121',
+        '      - lightning>=2.2',
+      ].join('\n'),
+    );
+    assert.deepEqual(names(d), ['pytorch', 'pytorch-cuda', 'lightning']);
+    assert.equal(d.python[0]?.version, '3.11');
+    assert.deepEqual(
+      d.cuda.map((c) => [c.version, c.line]),
+      [
+        ['12.1', 5],
+        ['12.1', 7],
+      ],
+    );
+    assert.equal(d.packages[2]?.line, 8);
+  });
+
+  it('environment.yml: malformed YAML is a warning', () => {
+    const d = parseCondaEnvironment('environment.yml', 'dependencies:\n  - a\n - b: [\n');
+    assert.match(d.warnings[0]!.message, /not valid YAML/);
+  });
+
+  it('Pipfile: packages, python_version, sources', () => {
+    const d = parsePipfile(
+      'Pipfile',
+      '[[source]]\nurl = "https://download.pytorch.org/whl/cu118"\n[packages]\ntorch = "*"\njax = {version = "==0.4.30", extras = ["cuda12"]}\n[requires]\npython_version = "3.10"\n',
+    );
+    assert.deepEqual(names(d), ['torch', 'jax']);
+    assert.deepEqual(d.packages[1]?.extras, ['cuda12']);
+    assert.equal(d.python[0]?.version, '3.10');
+    assert.equal(d.cuda[0]?.version, '11.8');
+  });
+
+  it('setup.py: install_requires and python_requires read without running it; comments ignored', () => {
+    const d = parseSetupPy(
+      'setup.py',
+      '# install_requires=["tensorflow"]\nsetup(\n  python_requires=">=3.8",\n  install_requires=[\n    "torch>=2",  # why\n    \'xgboost\',\n  ],\n)\n',
+    );
+    assert.deepEqual(names(d), ['torch', 'xgboost']);
+    assert.equal(d.packages[0]?.line, 5);
+    assert.equal(d.python[0]?.version, '3.8');
+  });
+
+  it('setup.cfg: multi-line values and extras', () => {
+    const d = parseSetupCfg(
+      'setup.cfg',
+      '[options]\npython_requires = >=3.10\ninstall_requires =\n    torch>=2.1\n    numpy\n[options.extras_require]\ngpu =\n    cupy-cuda12x\n',
+    );
+    assert.deepEqual(names(d), ['torch', 'numpy', 'cupy-cuda12x']);
+    assert.equal(d.python[0]?.version, '3.10');
+  });
+
+  it('Dockerfile: FROM with ARG defaults, pip installs with an index, and launch commands', () => {
+    const d = parseDockerfile(
+      'Dockerfile',
+      [
+        'ARG CUDA=12.4.1',
+        'FROM nvidia/cuda:${CUDA}-cudnn-devel-ubuntu22.04 AS base',
+        'RUN pip install --no-cache-dir torch==2.4.0 --index-url https://download.pytorch.org/whl/cu124 \\',
+        '    && pip install -r requirements.txt',
+        'ENTRYPOINT ["torchrun", "--nproc_per_node=4", "train.py"]',
+      ].join('\n'),
+    );
+    assert.deepEqual(names(d), ['torch']);
+    assert.deepEqual(
+      d.cuda.map((c) => [c.version, c.line]),
+      [
+        ['12.4', 2],
+        ['12.4', 3],
+      ],
+    );
+    assert.ok(d.commands.some((c) => c.command === 'torchrun --nproc_per_node=4 train.py' && c.line === 5));
+  });
+});
