@@ -20,7 +20,7 @@ function help(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `ml-containers <command> --help` for a command\'s options.',
+    "Run `ml-containers <command> --help` for a command's options.",
   ].join('\n');
 }
 

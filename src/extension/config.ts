@@ -9,7 +9,9 @@ export class Config {
     return vscode.workspace.getConfiguration(Config.section);
   }
 
-  get detection(): Required<Pick<DetectOptions, 'maxEntries' | 'maxBytesPerFile' | 'exclude'>> & { debounceMs: number } {
+  get detection(): Required<Pick<DetectOptions, 'maxEntries' | 'maxBytesPerFile' | 'exclude'>> & {
+    debounceMs: number;
+  } {
     const c = this.raw;
     return {
       maxEntries: c.get<number>('detection.maxFiles', 200_000),

@@ -23,7 +23,9 @@ export function activate(context: vscode.ExtensionContext): MlContainersApi {
     ctx.log.info(`ML Containers ${String(context.extension.packageJSON.version)} activated`);
     return { ctx, projectView: view.provider };
   } catch (err) {
-    void vscode.window.showErrorMessage(`ML Containers could not start: ${err instanceof Error ? err.message : String(err)}`);
+    void vscode.window.showErrorMessage(
+      `ML Containers could not start: ${err instanceof Error ? err.message : String(err)}`,
+    );
     throw err;
   }
 }

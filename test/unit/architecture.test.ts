@@ -26,7 +26,12 @@ describe('architecture', () => {
       for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
         const p = path.join(dir, d.name);
         if (d.isDirectory()) walk(p);
-        else if (/\.ts$/.test(d.name) && /from ['"]vscode['"]|require\(['"]vscode['"]\)/.test(fs.readFileSync(p, 'utf8'))) offenders.push(p);
+        else if (
+          /\.ts$/.test(d.name) &&
+          /from ['"]vscode['"]|require\(['"]vscode['"]\)/.test(fs.readFileSync(p, 'utf8'))
+        ) {
+          offenders.push(p);
+        }
       }
     };
     walk(path.join(ROOT, 'src', 'core'));

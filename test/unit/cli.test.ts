@@ -24,7 +24,9 @@ describe('ml-containers CLI', () => {
       'evidence',
       'warnings',
     ]);
-    for (const e of p.evidence as Record<string, unknown>[]) assert.deepEqual(Object.keys(e), ['field', 'value', 'file', 'line', 'text']);
+    for (const e of p.evidence as Record<string, unknown>[]) {
+      assert.deepEqual(Object.keys(e), ['field', 'value', 'file', 'line', 'text']);
+    }
   });
 
   it('detect without --json prints a readable summary', () => {
@@ -40,7 +42,13 @@ describe('ml-containers CLI', () => {
   });
 
   it('bad usage exits 2 with the usage text', () => {
-    for (const args of [['detect', '--no-such-flag'], ['detect', 'a', 'b'], ['nope'], [], ['detect', '--max-files', 'x']]) {
+    for (const args of [
+      ['detect', '--no-such-flag'],
+      ['detect', 'a', 'b'],
+      ['nope'],
+      [],
+      ['detect', '--max-files', 'x'],
+    ]) {
       const r = runCli(args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     }
@@ -51,7 +59,10 @@ describe('ml-containers CLI', () => {
     const r = runCli(['detect', path.join(ROOT, 'no-such-folder'), '--json']);
     assert.equal(r.status, 1);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /no-such-folder cannot be opened: it disappeared while being read|no-such-folder cannot be opened/);
+    assert.match(
+      r.stderr,
+      /no-such-folder cannot be opened: it disappeared while being read|no-such-folder cannot be opened/,
+    );
     assert.match(r.stderr, /Pass the folder of a project\./);
   });
 

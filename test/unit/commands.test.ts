@@ -6,9 +6,13 @@ const found = (text: string): [string, string | null][] => findLaunchCommands(te
 describe('launch commands', () => {
   it('finds each launcher and the script it runs, skipping its options', () => {
     assert.deepEqual(found('torchrun --nproc_per_node 8 --nnodes=2 train.py --lr 0.1'), [['torchrun', 'train.py']]);
-    assert.deepEqual(found('python -m torch.distributed.run --nproc_per_node=2 ./src/train.py'), [['torchrun', 'src/train.py']]);
+    assert.deepEqual(found('python -m torch.distributed.run --nproc_per_node=2 ./src/train.py'), [
+      ['torchrun', 'src/train.py'],
+    ]);
     assert.deepEqual(found('accelerate launch --config_file cfg.yaml finetune.py'), [['accelerate', 'finetune.py']]);
-    assert.deepEqual(found('deepspeed --num_gpus 8 pretrain.py --deepspeed_config ds.json'), [['deepspeed', 'pretrain.py']]);
+    assert.deepEqual(found('deepspeed --num_gpus 8 pretrain.py --deepspeed_config ds.json'), [
+      ['deepspeed', 'pretrain.py'],
+    ]);
     assert.deepEqual(found('horovodrun -np 4 -H localhost:4 python train.py'), [['horovod', 'train.py']]);
     assert.deepEqual(found('srun --ntasks=8 torchrun --nnodes=2 train.py'), [['torchrun', 'train.py']]);
     assert.deepEqual(found('CUDA_VISIBLE_DEVICES=0,1 python3 train.py --epochs 3'), [['python', 'train.py']]);

@@ -36,7 +36,9 @@ describe('python lexer', () => {
 
 describe('python facts', () => {
   it('finds absolute imports at statement starts, once per module, with their lines', () => {
-    const f = analyzePython('import os, torch.nn as nn\nfrom jax import numpy\nimport torch\nx = 1; import keras\nfrom . import local\nfrom .models import y\n');
+    const f = analyzePython(
+      'import os, torch.nn as nn\nfrom jax import numpy\nimport torch\nx = 1; import keras\nfrom . import local\nfrom .models import y\n',
+    );
     assert.deepEqual(ids(f.imports), ['os', 'torch', 'jax', 'keras']);
     assert.deepEqual(
       f.imports.map((i) => i.line),
@@ -52,7 +54,11 @@ describe('python facts', () => {
   it('recognises training code, and not inference code', () => {
     assert.ok(ids(analyzePython('loss.backward()\noptimizer.step()\n').training).includes('backward'));
     assert.ok(ids(analyzePython('model.fit(x, y, epochs=3)\n').training).includes('fit'));
-    assert.ok(ids(analyzePython('trainer = Trainer(model=m, args=TrainingArguments("out"))\ntrainer.train()\n').training).includes('hf-trainer'));
+    assert.ok(
+      ids(
+        analyzePython('trainer = Trainer(model=m, args=TrainingArguments("out"))\ntrainer.train()\n').training,
+      ).includes('hf-trainer'),
+    );
     assert.ok(ids(analyzePython('grads = jax.grad(loss_fn)(params)\n').training).includes('jax-grad'));
     assert.deepEqual(analyzePython('model.eval()\nwith torch.no_grad():\n    y = model(x)\n').training, []);
     assert.deepEqual(analyzePython('# loss.backward()\ns = "model.fit(x)"\n').training, []);
@@ -62,7 +68,9 @@ describe('python facts', () => {
     assert.deepEqual(ids(analyzePython('model.cuda()\n').gpuRequired), ['cuda-call']);
     assert.deepEqual(ids(analyzePython('x = x.to("cuda:0")\n').gpuRequired), ['cuda-device-literal']);
     assert.deepEqual(analyzePython('device = "cuda" if torch.cuda.is_available() else "cpu"\n').gpuRequired, []);
-    assert.deepEqual(ids(analyzePython('device = "cuda" if torch.cuda.is_available() else "cpu"\n').gpuFallback), ['cuda-is-available']);
+    assert.deepEqual(ids(analyzePython('device = "cuda" if torch.cuda.is_available() else "cpu"\n').gpuFallback), [
+      'cuda-is-available',
+    ]);
     assert.deepEqual(analyzePython('# model.cuda()\n').gpuRequired, []);
   });
 

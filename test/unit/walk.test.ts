@@ -58,7 +58,12 @@ describe('detect: the walk', () => {
       'docs/devcontainer.json': '{}\n',
     });
     const p = await detectProject(dir);
-    assert.deepEqual(p.envFiles, ['requirements-dev.txt', '.devcontainer/devcontainer.json', 'docker/Dockerfile.gpu', 'svc/Dockerfile-cpu']);
+    assert.deepEqual(p.envFiles, [
+      'requirements-dev.txt',
+      '.devcontainer/devcontainer.json',
+      'docker/Dockerfile.gpu',
+      'svc/Dockerfile-cpu',
+    ]);
     assert.equal(p.cudaHint, '12.4');
   });
 
@@ -144,10 +149,14 @@ function runAsNobody(args: string[]): CliResult {
     fs.chmodSync(dir, 0o755);
     const cli = path.join(dir, 'cli.js');
     fs.copyFileSync(CLI, cli);
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, ...args], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, ...args],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     if (r.error) throw new Error(`setpriv (util-linux) is needed to test permissions as root: ${r.error.message}`);
     return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
   } finally {

@@ -29,7 +29,8 @@ function words(s: string): string[] {
 }
 
 /** Options of each launcher that take a separate value (so the value is not taken for the script). */
-const VALUE_OPTIONS = /^--?(?:nproc[_-]per[_-]node|nnodes|node[_-]rank|master[_-]addr|master[_-]port|rdzv[_-]\w+|config[_-]file|num[_-]processes|num[_-]machines|machine[_-]rank|main[_-]process[_-]\w+|mixed[_-]precision|gpu[_-]ids|num_gpus|num_nodes|hostfile|include|exclude|master_port|np|H|hosts|deepspeed[_-]config[_-]file|dynamo[_-]backend|max[_-]restarts|monitor[_-]interval|role|log[_-]dir|redirects|tee|local[_-]addr|standalone_port)$/;
+const VALUE_OPTIONS =
+  /^--?(?:nproc[_-]per[_-]node|nnodes|node[_-]rank|master[_-]addr|master[_-]port|rdzv[_-]\w+|config[_-]file|num[_-]processes|num[_-]machines|machine[_-]rank|main[_-]process[_-]\w+|mixed[_-]precision|gpu[_-]ids|num_gpus|num_nodes|hostfile|include|exclude|master_port|np|H|hosts|deepspeed[_-]config[_-]file|dynamo[_-]backend|max[_-]restarts|monitor[_-]interval|role|log[_-]dir|redirects|tee|local[_-]addr|standalone_port)$/;
 
 export function findLaunchCommands(text: string): LaunchCommand[] {
   const out: LaunchCommand[] = [];

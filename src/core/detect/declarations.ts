@@ -126,7 +126,9 @@ export function parseRequirementsTxt(file: string, text: string): Declarations {
   for (let i = 0; i < rawLines.length; i++) {
     const startLine = i + 1;
     let logical = rawLines[i]!;
-    while (/(?:^|[^\\])\\$/.test(logical) && i + 1 < rawLines.length) logical = logical.slice(0, -1) + ' ' + rawLines[++i];
+    while (/(?:^|[^\\])\\$/.test(logical) && i + 1 < rawLines.length) {
+      logical = logical.slice(0, -1) + ' ' + rawLines[++i];
+    }
     // pip strips comments that start a line or follow whitespace (URL fragments like #egg= stay)
     const line = logical.replace(/(^|\s)#.*$/, '').trim();
     if (!line) continue;
@@ -135,8 +137,9 @@ export function parseRequirementsTxt(file: string, text: string): Declarations {
       if (!m) continue; // flags like --pre, --no-binary :all: carry nothing detection needs
       const [, opt, value = ''] = m;
       if (opt === '-r' || opt === '--requirement') out.includes.push({ file, line: startLine, text: value });
-      else if (opt === '-i' || opt === '--index-url' || opt === '--extra-index-url' || opt === '-f' || opt === '--find-links')
+      else if (['-i', '--index-url', '--extra-index-url', '-f', '--find-links'].includes(opt!)) {
         pushIndexUrl(out, file, startLine, logical, value);
+      }
       continue;
     }
     // per-requirement options (--hash=..., --config-settings) follow the specifier
@@ -197,22 +200,29 @@ export function parsePyproject(file: string, text: string): Declarations {
   };
   const project = isRecord(doc.project) ? doc.project : {};
   pep508(strings(project.dependencies));
-  if (isRecord(project['optional-dependencies'])) for (const v of Object.values(project['optional-dependencies'])) pep508(strings(v));
+  if (isRecord(project['optional-dependencies'])) {
+    for (const v of Object.values(project['optional-dependencies'])) pep508(strings(v));
+  }
   if (isRecord(doc['dependency-groups'])) for (const v of Object.values(doc['dependency-groups'])) pep508(strings(v));
   if (typeof project['requires-python'] === 'string') {
     const v = pythonFromSpecifier(project['requires-python']);
-    if (v) out.python.push({ version: v, rank: PYTHON_RANK.pyproject, ...siteFor(file, text, lines, 'requires-python') });
+    if (v) {
+      out.python.push({ version: v, rank: PYTHON_RANK.pyproject, ...siteFor(file, text, lines, 'requires-python') });
+    }
   }
 
   const tool = isRecord(doc.tool) ? doc.tool : {};
   const poetry = isRecord(tool.poetry) ? tool.poetry : undefined;
   if (poetry) {
     const tables: Json[] = [poetry.dependencies, poetry['dev-dependencies']];
-    if (isRecord(poetry.group)) for (const g of Object.values(poetry.group)) if (isRecord(g)) tables.push(g.dependencies);
+    if (isRecord(poetry.group)) {
+      for (const g of Object.values(poetry.group)) if (isRecord(g)) tables.push(g.dependencies);
+    }
     for (const table of tables) {
       if (!isRecord(table)) continue;
       for (const [rawName, value] of Object.entries(table)) {
-        const spec = typeof value === 'string' ? value : isRecord(value) && typeof value.version === 'string' ? value.version : '';
+        const spec =
+          typeof value === 'string' ? value : isRecord(value) && typeof value.version === 'string' ? value.version : '';
         const site = siteFor(file, text, lines, rawName);
         if (normalizePackageName(rawName) === 'python') {
           const v = pythonFromSpecifier(spec);
@@ -220,7 +230,12 @@ export function parsePyproject(file: string, text: string): Declarations {
           continue;
         }
         const extras = isRecord(value) ? strings(value.extras) : [];
-        const pkg: DeclaredPackage = { name: normalizePackageName(rawName), extras, spec: spec === '*' ? '' : spec, ...site };
+        const pkg: DeclaredPackage = {
+          name: normalizePackageName(rawName),
+          extras,
+          spec: spec === '*' ? '' : spec,
+          ...site,
+        };
         out.packages.push(pkg);
         addPackageCudaPin(out, pkg);
       }
@@ -268,7 +283,8 @@ export function parsePipfile(file: string, text: string): Declarations {
     const table = doc[section];
     if (!isRecord(table)) continue;
     for (const [rawName, value] of Object.entries(table)) {
-      const spec = typeof value === 'string' ? value : isRecord(value) && typeof value.version === 'string' ? value.version : '';
+      const spec =
+        typeof value === 'string' ? value : isRecord(value) && typeof value.version === 'string' ? value.version : '';
       const extras = isRecord(value) ? strings(value.extras) : [];
       const pkg: DeclaredPackage = {
         name: normalizePackageName(rawName),
@@ -310,7 +326,10 @@ export function parseCondaEnvironment(file: string, text: string): Declarations 
   try {
     doc = parseYaml(text);
   } catch (err) {
-    out.warnings.push({ file, message: `not valid YAML, so its dependencies were not read: ${errorMessage(err).split('\n')[0]}` });
+    out.warnings.push({
+      file,
+      message: `not valid YAML, so its dependencies were not read: ${errorMessage(err).split('\n')[0]}`,
+    });
     return out;
   }
   if (!isRecord(doc)) {
@@ -335,7 +354,12 @@ export function parseCondaEnvironment(file: string, text: string): Declarations 
         const v = majorMinor(version);
         if (v) out.cuda.push({ version: v, rank: CUDA_RANK.conda, ...site });
       }
-      const pkg: DeclaredPackage = { name, extras: [], spec: version ? `${m[2] === '=' ? '==' : m[2]}${version}` : '', ...site };
+      const pkg: DeclaredPackage = {
+        name,
+        extras: [],
+        spec: version ? `${m[2] === '=' ? '==' : m[2]}${version}` : '',
+        ...site,
+      };
       out.packages.push(pkg);
       addPackageCudaPin(out, pkg);
     } else if (isRecord(dep) && Array.isArray(dep.pip)) {
@@ -346,7 +370,10 @@ export function parseCondaEnvironment(file: string, text: string): Declarations 
         else pushRequirement(out, file, site.line, site.text, p.trim());
       }
     } else if (dep !== null && typeof dep !== 'string') {
-      out.warnings.push({ file, message: `has a dependency entry that is neither a string nor a pip list: ${JSON.stringify(dep).slice(0, 60)}` });
+      out.warnings.push({
+        file,
+        message: `has a dependency entry that is neither a string nor a pip list: ${JSON.stringify(dep).slice(0, 60)}`,
+      });
     }
   }
   return out;
@@ -390,7 +417,7 @@ export function parseSetupPy(file: string, text: string): Declarations {
   // extras_require keys are strings too; only values that parse as requirements are kept
   for (const kw of ['install_requires', 'extras_require', 'tests_require', 'setup_requires']) {
     for (const { value, offset } of literalsAfter(text, code, kw)) {
-      if (kw === 'extras_require' && !/[<>=~\[]|^[A-Za-z0-9][\w.-]*$/.test(value)) continue;
+      if (kw === 'extras_require' && !/[<>=~[]|^[A-Za-z0-9][\w.-]*$/.test(value)) continue;
       const line = lines.lineAt(offset);
       pushRequirement(out, file, line, lines.lineText(line), value);
     }
@@ -399,7 +426,9 @@ export function parseSetupPy(file: string, text: string): Declarations {
   if (pr && code[pr.index] === 'p') {
     const v = pythonFromSpecifier(pr[2]!);
     const line = lines.lineAt(pr.index);
-    if (v) out.python.push({ version: v, rank: PYTHON_RANK.setupPy, file, line, text: evidenceText(lines.lineText(line)) });
+    if (v) {
+      out.python.push({ version: v, rank: PYTHON_RANK.setupPy, file, line, text: evidenceText(lines.lineText(line)) });
+    }
   }
   return out;
 }
@@ -443,7 +472,13 @@ export function parseSetupCfg(file: string, text: string): Declarations {
     } else if (v.section === 'options' && v.key === 'python_requires' && v.parts[0]) {
       const version = pythonFromSpecifier(v.parts[0].text);
       if (version) {
-        out.python.push({ version, rank: PYTHON_RANK.setupCfg, file, line: v.parts[0].line, text: evidenceText(rows[v.parts[0].line - 1] ?? '') });
+        out.python.push({
+          version,
+          rank: PYTHON_RANK.setupCfg,
+          file,
+          line: v.parts[0].line,
+          text: evidenceText(rows[v.parts[0].line - 1] ?? ''),
+        });
       }
     }
   }
@@ -469,9 +504,15 @@ export function parseLockFile(file: string, text: string, truncated: boolean): D
     const needle = `name = "${pkg.name}"`;
     const line = findLine(text, new RegExp(`^${needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
     const site = { file, line, text: evidenceText(lines.lineText(line)) };
-    out.packages.push({ name: normalizePackageName(pkg.name), extras: [], spec: version ? `==${version}` : '', ...site });
+    out.packages.push({
+      name: normalizePackageName(pkg.name),
+      extras: [],
+      spec: version ? `==${version}` : '',
+      ...site,
+    });
     const source = isRecord(pkg.source) ? pkg.source : {};
-    const url = typeof source.registry === 'string' ? source.registry : typeof source.url === 'string' ? source.url : '';
+    const url =
+      typeof source.registry === 'string' ? source.registry : typeof source.url === 'string' ? source.url : '';
     const cuda = cudaFromLocalVersion(version) ?? (url ? cudaFromIndexUrl(url) : null);
     if (cuda) out.cuda.push({ version: cuda, rank: CUDA_RANK.lock, ...site });
   }
@@ -482,9 +523,12 @@ export function parseLockFile(file: string, text: string, truncated: boolean): D
 // Dockerfile: base image (with ARG defaults), pip installs, launch commands
 
 function expandArgs(value: string, args: Map<string, string>): string {
-  return value.replace(/\$\{(\w+)(?::?[-+][^}]*)?\}|\$(\w+)/g, (whole, a: string | undefined, b: string | undefined) => {
-    return args.get((a ?? b)!) ?? whole;
-  });
+  return value.replace(
+    /\$\{(\w+)(?::?[-+][^}]*)?\}|\$(\w+)/g,
+    (whole, a: string | undefined, b: string | undefined) => {
+      return args.get((a ?? b)!) ?? whole;
+    },
+  );
 }
 
 export function parseDockerfile(file: string, text: string): Declarations {
@@ -507,20 +551,29 @@ export function parseDockerfile(file: string, text: string): Declarations {
       const m = /^(\w+)=("?)([^"\s]*)\2/.exec(content.trim());
       if (m) args.set(m[1]!, expandArgs(m[3]!, args));
     } else if (keyword === 'FROM') {
-      const image = expandArgs(content.trim().split(/\s+/).find((t) => !t.startsWith('--')) ?? '', args);
+      const image = expandArgs(
+        content
+          .trim()
+          .split(/\s+/)
+          .find((t) => !t.startsWith('--')) ?? '',
+        args,
+      );
       const cuda = cudaFromImage(image);
       if (cuda) out.cuda.push({ version: cuda, rank: CUDA_RANK.dockerfile, ...site });
     } else if (keyword === 'RUN') {
       const cmd = expandArgs(content, args);
       for (const install of cmd.split(/&&|;|\|\|/)) {
-        const m = /\bpip3?\s+install\s+(.*)$/.exec(install.trim()) ?? /\b-m\s+pip\s+install\s+(.*)$/.exec(install.trim());
+        const m =
+          /\bpip3?\s+install\s+(.*)$/.exec(install.trim()) ?? /\b-m\s+pip\s+install\s+(.*)$/.exec(install.trim());
         if (!m) continue;
         const tokens = m[1]!.trim().split(/\s+/);
         for (let i = 0; i < tokens.length; i++) {
           const t = tokens[i]!.replace(/^['"]|['"]$/g, '');
-          if (/^(?:--(?:extra-)?index-url|-i|-f|--find-links)$/.test(t)) pushIndexUrl(out, file, line, site.text, tokens[++i] ?? '');
-          else if (/^--(?:extra-)?index-url=/.test(t)) pushIndexUrl(out, file, line, site.text, t.split('=')[1] ?? '');
-          else if (t === '-r' || t === '-c' || t === '--requirement') i++;
+          if (/^(?:--(?:extra-)?index-url|-i|-f|--find-links)$/.test(t)) {
+            pushIndexUrl(out, file, line, site.text, tokens[++i] ?? '');
+          } else if (/^--(?:extra-)?index-url=/.test(t)) {
+            pushIndexUrl(out, file, line, site.text, t.split('=')[1] ?? '');
+          } else if (t === '-r' || t === '-c' || t === '--requirement') i++;
           else if (!t.startsWith('-') && t !== '.') pushRequirement(out, file, line, site.text, t);
         }
       }
@@ -551,14 +604,23 @@ export function parseDevcontainer(file: string, text: string): Declarations {
   if (errors.length > 0) {
     const lines = new LineIndex(text);
     const e = errors[0]!;
-    out.warnings.push({ file, message: `not valid JSON with comments (${printParseErrorCode(e.error)} at line ${lines.lineAt(e.offset)}).` });
+    out.warnings.push({
+      file,
+      message: `not valid JSON with comments (${printParseErrorCode(e.error)} at line ${lines.lineAt(e.offset)}).`,
+    });
   }
   if (isRecord(doc) && typeof doc.image === 'string') {
     const cuda = cudaFromImage(doc.image);
     if (cuda) {
       const lines = new LineIndex(text);
       const line = quotedLine(text, doc.image);
-      out.cuda.push({ version: cuda, rank: CUDA_RANK.devcontainer, file, line, text: evidenceText(lines.lineText(line)) });
+      out.cuda.push({
+        version: cuda,
+        rank: CUDA_RANK.devcontainer,
+        file,
+        line,
+        text: evidenceText(lines.lineText(line)),
+      });
     }
   }
   return out;
@@ -574,7 +636,13 @@ export function parsePythonVersionFile(file: string, text: string): Declarations
   if (idx === -1) return out;
   const v = majorMinor(rows[idx]!);
   if (v && /^\s*(?:(?:c?python|cpython)-?)?\d/i.test(rows[idx]!)) {
-    out.python.push({ version: v, rank: PYTHON_RANK.pythonVersionFile, file, line: idx + 1, text: evidenceText(rows[idx]!) });
+    out.python.push({
+      version: v,
+      rank: PYTHON_RANK.pythonVersionFile,
+      file,
+      line: idx + 1,
+      text: evidenceText(rows[idx]!),
+    });
   } else {
     out.warnings.push({ file, message: `does not name a CPython version: ${evidenceText(rows[idx]!)}` });
   }

@@ -138,7 +138,10 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
   const capDocument = options.maxBytesPerDocument ?? DEFAULTS.maxBytesPerDocument;
   const parsedRequirements = new Set<string>();
 
-  const read = async (f: { rel: string; abs: string }, cap: number): Promise<{ text: string; truncated: boolean } | null> => {
+  const read = async (
+    f: { rel: string; abs: string },
+    cap: number,
+  ): Promise<{ text: string; truncated: boolean } | null> => {
     let r;
     try {
       r = await readCapped(f.abs, cap);
@@ -153,7 +156,9 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
     if (r.truncated) {
       out.warnings.push({ file: f.rel, message: `is ${sizeText(r.size)}; only its first ${sizeText(cap)} were read.` });
     }
-    if (r.invalidUtf8) out.warnings.push({ file: f.rel, message: 'is not valid UTF-8; it was read with replacement characters.' });
+    if (r.invalidUtf8) {
+      out.warnings.push({ file: f.rel, message: 'is not valid UTF-8; it was read with replacement characters.' });
+    }
     return { text: r.text, truncated: r.truncated };
   };
 
@@ -205,7 +210,9 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
       case 'dockerfile': {
         const d = parseDockerfile(f.rel, text);
         for (const c of d.commands) {
-          for (const l of findLaunchCommands(c.command)) out.launches.push({ ...l, line: c.line, text: c.text, file: f.rel, rank: 0 });
+          for (const l of findLaunchCommands(c.command)) {
+            out.launches.push({ ...l, line: c.line, text: c.text, file: f.rel, rank: 0 });
+          }
         }
         decl(d);
         break;
@@ -241,7 +248,10 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
     const inc = queue.shift()!;
     const rel = path.posix.normalize(path.posix.join(path.posix.dirname(inc.file), inc.text));
     if (rel.startsWith('..') || path.posix.isAbsolute(rel)) {
-      out.warnings.push({ file: inc.file, message: `line ${inc.line} includes ${inc.text}, which is outside the project; it was not read.` });
+      out.warnings.push({
+        file: inc.file,
+        message: `line ${inc.line} includes ${inc.text}, which is outside the project; it was not read.`,
+      });
       continue;
     }
     if (parsedRequirements.has(rel)) continue;
@@ -313,7 +323,11 @@ class EvidenceList {
 }
 
 /** The pin to use among several: lowest rank, then first by path; a warning for each pin that disagrees. */
-function choosePin(pins: readonly Pin[], what: string, warnings: DetectionWarning[]): { pin: Pin; agreeing: Pin[] } | null {
+function choosePin(
+  pins: readonly Pin[],
+  what: string,
+  warnings: DetectionWarning[],
+): { pin: Pin; agreeing: Pin[] } | null {
   if (pins.length === 0) return null;
   const sorted = [...pins].sort((a, b) => a.rank - b.rank || comparePaths(a.file, b.file) || a.line - b.line);
   const pin = sorted[0]!;
@@ -381,7 +395,9 @@ function buildProfile(root: string, files: readonly WalkedFile[], c: Collected):
   }
   const frameworks = FRAMEWORKS.filter((fw) => scores.has(fw));
   let primaryFramework: Framework | null = null;
-  for (const fw of frameworks) if (primaryFramework === null || scores.get(fw)! > scores.get(primaryFramework)!) primaryFramework = fw;
+  for (const fw of frameworks) {
+    if (primaryFramework === null || scores.get(fw)! > scores.get(primaryFramework)!) primaryFramework = fw;
+  }
   const codeUsesMl = c.code.some((f) => f.facts.imports.some((i) => IMPORT_FRAMEWORKS[i.id]));
 
   // --- training project: code that trains, in a project whose code uses an ML framework
@@ -395,7 +411,10 @@ function buildProfile(root: string, files: readonly WalkedFile[], c: Collected):
 
   // --- launch commands: which scripts they run, resolved against the command's folder or the root
   const resolveScript = (from: string, script: string): string | null => {
-    const candidates = [path.posix.normalize(path.posix.join(path.posix.dirname(from), script)), path.posix.normalize(script)];
+    const candidates = [
+      path.posix.normalize(path.posix.join(path.posix.dirname(from), script)),
+      path.posix.normalize(script),
+    ];
     return candidates.find((p) => pythonFiles.has(p)) ?? null;
   };
   const launches = c.launches.map((l) => ({ ...l, resolved: l.script ? resolveScript(l.file, l.script) : null }));
@@ -436,7 +455,9 @@ function buildProfile(root: string, files: readonly WalkedFile[], c: Collected):
       .sort((a, b) => a.score - b.score || LAUNCHERS.indexOf(a.l.launcher) - LAUNCHERS.indexOf(b.l.launcher));
     if (explicit.length > 0) {
       launcher = explicit[0]!.l.launcher;
-      for (const { l } of explicit) if (l.launcher === launcher) evidence.add('launcher', launcher, l.file, l.line, l.text);
+      for (const { l } of explicit) {
+        if (l.launcher === launcher) evidence.add('launcher', launcher, l.file, l.line, l.text);
+      }
     } else {
       const preferred: Launcher[] = ['deepspeed', 'horovod', 'accelerate', 'torchrun'];
       const scope = c.code.filter((f) => entrypoints.includes(f.rel) || f.facts.training.length > 0);
@@ -459,7 +480,9 @@ function buildProfile(root: string, files: readonly WalkedFile[], c: Collected):
 
   // --- GPU need: code that insists on CUDA without a CPU fallback (or DeepSpeed) -> yes; a GPU framework -> optional
   let needsGpu: GpuNeed = 'no';
-  const hard = c.code.filter((f) => !NOT_ENTRYPOINT.test(f.rel) && f.facts.gpuRequired.length > 0 && f.facts.gpuFallback.length === 0);
+  const hard = c.code.filter(
+    (f) => !NOT_ENTRYPOINT.test(f.rel) && f.facts.gpuRequired.length > 0 && f.facts.gpuFallback.length === 0,
+  );
   if (hard.length > 0 || launcher === 'deepspeed') {
     needsGpu = 'yes';
     for (const f of hard) for (const h of f.facts.gpuRequired) evidence.add('needsGpu', 'yes', f.rel, h.line, h.text);

@@ -35,7 +35,12 @@ export function formatProfile(p: ProjectProfile): string {
   const rows: [string, string][] = [
     ['Project', p.root],
     ['Training project', p.isTrainingProject ? 'yes' : 'no'],
-    ['Frameworks', p.frameworks.map((f) => (f === p.primaryFramework ? `${frameworkName(f)} (primary)` : frameworkName(f))).join(', ') || none],
+    [
+      'Frameworks',
+      p.frameworks
+        .map((f) => (f === p.primaryFramework ? `${frameworkName(f)} (primary)` : frameworkName(f)))
+        .join(', ') || none,
+    ],
     ['Entry points', p.entrypoints.join(', ') || none],
     ['Launcher', p.launcher ?? none],
     ['Python', p.pythonVersion ?? 'not pinned'],

@@ -38,7 +38,14 @@ function evidenceChildren(parentId: string, ev: Evidence[]): OutlineNode[] {
   }));
 }
 
-function field(id: string, label: string, description: string, icon: string, ev: Evidence[], children?: OutlineNode[]): OutlineNode {
+function field(
+  id: string,
+  label: string,
+  description: string,
+  icon: string,
+  ev: Evidence[],
+  children?: OutlineNode[],
+): OutlineNode {
   return {
     id,
     label,
@@ -96,7 +103,13 @@ function buildNodes(p: ProjectProfile): OutlineNode[] {
       'layers',
       evidenceOf(p, 'frameworks'),
       p.frameworks.map((fw) =>
-        valueNode(`frameworks/${fw}`, frameworkName(fw), 'symbol-package', evidenceOf(p, 'frameworks', fw), fw === p.primaryFramework ? 'primary' : undefined),
+        valueNode(
+          `frameworks/${fw}`,
+          frameworkName(fw),
+          'symbol-package',
+          evidenceOf(p, 'frameworks', fw),
+          fw === p.primaryFramework ? 'primary' : undefined,
+        ),
       ),
     ),
   );
@@ -116,7 +129,9 @@ function buildNodes(p: ProjectProfile): OutlineNode[] {
     ),
   );
   nodes.push(field('launcher', 'Launcher', p.launcher ?? 'python', 'rocket', evidenceOf(p, 'launcher')));
-  nodes.push(field('python', 'Python', p.pythonVersion ?? 'not pinned', 'symbol-namespace', evidenceOf(p, 'pythonVersion')));
+  nodes.push(
+    field('python', 'Python', p.pythonVersion ?? 'not pinned', 'symbol-namespace', evidenceOf(p, 'pythonVersion')),
+  );
   nodes.push(field('cuda', 'CUDA', p.cudaHint ?? 'not pinned', 'chip', evidenceOf(p, 'cudaHint')));
   nodes.push(field('gpu', 'GPU', GPU_TEXT[p.needsGpu], 'circuit-board', evidenceOf(p, 'needsGpu')));
   nodes.push(

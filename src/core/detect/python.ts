@@ -44,7 +44,13 @@ export function lexPython(src: string): PythonViews {
     } else {
       const triple = src.startsWith(ch + ch + ch, start);
       const open = triple ? 3 : 1;
-      const closer = triple ? (ch === '"' ? /\\[\s\S]|"""/g : /\\[\s\S]|'''/g) : ch === '"' ? /\\[\s\S]|"|\n/g : /\\[\s\S]|'|\n/g;
+      const closer = triple
+        ? ch === '"'
+          ? /\\[\s\S]|"""/g
+          : /\\[\s\S]|'''/g
+        : ch === '"'
+          ? /\\[\s\S]|"|\n/g
+          : /\\[\s\S]|'|\n/g;
       closer.lastIndex = start + open;
       let contentEnd = src.length;
       let end = src.length;
@@ -97,7 +103,8 @@ export interface PythonFacts {
 // `import a.b as c, d` and `from a.b import c`, at the start of a statement (line start or after `;`).
 const IMPORT_RE = /(?:^|;)[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import\b|import[ \t]+([\w.][\w. \t,]*))/gm;
 const MAIN_GUARD = /^if\s+__name__\s*==\s*(['"])__main__\1\s*:/m;
-const TOP_LEVEL_CALL = /^(?!def\b|class\b|import\b|from\b|if\b|elif\b|else\b|try\b|except\b|finally\b|with\b|for\b|while\b|return\b|@|async\b)[A-Za-z_][\w.]*(?:\s*=\s*[\w.]+)?\s*\(/m;
+const TOP_LEVEL_CALL =
+  /^(?!def\b|class\b|import\b|from\b|if\b|elif\b|else\b|try\b|except\b|finally\b|with\b|for\b|while\b|return\b|@|async\b)[A-Za-z_][\w.]*(?:\s*=\s*[\w.]+)?\s*\(/m;
 
 /**
  * Reads the facts detection needs from Python source. `lineMap`, when given, maps a 1-based line of `src` to the

@@ -19,13 +19,7 @@ export type GpuNeed = 'yes' | 'optional' | 'no';
 
 /** The fields of the profile an evidence entry can support. */
 export type EvidenceField =
-  | 'isTrainingProject'
-  | 'frameworks'
-  | 'pythonVersion'
-  | 'entrypoints'
-  | 'launcher'
-  | 'cudaHint'
-  | 'needsGpu';
+  'isTrainingProject' | 'frameworks' | 'pythonVersion' | 'entrypoints' | 'launcher' | 'cudaHint' | 'needsGpu';
 
 /** One reason behind a profile value: where it was seen. `line` is 1-based. */
 export interface Evidence {

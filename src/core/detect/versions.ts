@@ -34,7 +34,9 @@ export function cudaFromImage(image: string): string | null {
   if (colon === -1) return null;
   const repo = ref.slice(0, colon);
   const tag = ref.slice(colon + 1);
-  if (/(?:^|\/)nvidia\/cuda$/.test(repo) || /(?:^|\/)nvidia\/cuda-/.test(repo)) return majorMinor(tag.split('-')[0] ?? '');
+  if (/(?:^|\/)nvidia\/cuda$/.test(repo) || /(?:^|\/)nvidia\/cuda-/.test(repo)) {
+    return majorMinor(tag.split('-')[0] ?? '');
+  }
   const embedded = /(?:^|[-_])cuda(\d+\.\d+)/.exec(tag);
   if (embedded) return majorMinor(embedded[1]!);
   const wheelTag = /(?:^|[-_])(cu\d{2,3})(?:[-_]|$)/.exec(tag);

@@ -88,7 +88,8 @@ const ENV_AT_ANY_DEPTH_LE_1: readonly [RegExp, FileKind][] = [
   [/^Dockerfile(?:[.-][^/]+)?$/, 'dockerfile'],
 ];
 
-const SCRIPT = /^(?:[^/]+\.(?:sh|bash|zsh|slurm|sbatch|pbs|job|mk)|Makefile|makefile|GNUmakefile|Justfile|justfile|Procfile)$/;
+const SCRIPT =
+  /^(?:[^/]+\.(?:sh|bash|zsh|slurm|sbatch|pbs|job|mk)|Makefile|makefile|GNUmakefile|Justfile|justfile|Procfile)$/;
 const README = /^readme(?:\.(?:md|rst|txt|markdown))?$/i;
 
 /** Classifies a file by its name and depth (0 = in the root). */
@@ -126,7 +127,11 @@ function isIgnored(scopes: readonly IgnoreScope[], rel: string, isDir: boolean):
 }
 
 /** Reads a folder's .gitignore (capped), or undefined when it has none or it cannot be read. */
-async function loadGitignore(absDir: string, base: string, warnings: DetectionWarning[]): Promise<IgnoreScope | undefined> {
+async function loadGitignore(
+  absDir: string,
+  base: string,
+  warnings: DetectionWarning[],
+): Promise<IgnoreScope | undefined> {
   const rel = base ? `${base}/.gitignore` : '.gitignore';
   try {
     const { text, binary } = await readCapped(path.join(absDir, '.gitignore'), 256 * 1024);
@@ -147,7 +152,9 @@ export async function walkProject(root: string, opts: WalkOptions): Promise<Walk
   let entries = 0;
   let stopped = false;
   const rootScopes: IgnoreScope[] = [];
-  if (opts.exclude.length > 0) rootScopes.push({ base: '', rules: ignore({ allowRelativePaths: true }).add(opts.exclude) });
+  if (opts.exclude.length > 0) {
+    rootScopes.push({ base: '', rules: ignore({ allowRelativePaths: true }).add(opts.exclude) });
+  }
 
   const visit = async (absDir: string, rel: string, depth: number, scopes: IgnoreScope[]): Promise<void> => {
     throwIfCancelled(opts.signal);

@@ -16,14 +16,17 @@ export function registerDetectCommand(ctx: Ctx): void {
     'mlContainers.detect',
     async (target?: vscode.Uri, options?: { silent?: boolean }): Promise<ProjectProfile | undefined> => {
       if (!vscode.workspace.workspaceFolders?.length) {
-        void vscode.window.showInformationMessage('Open a folder with a machine-learning project first, then run Detect Training Project.');
+        void vscode.window.showInformationMessage(
+          'Open a folder with a machine-learning project first, then run Detect Training Project.',
+        );
         return undefined;
       }
       const results = await vscode.window.withProgress(
         { location: { viewId: PROJECT_VIEW_ID }, title: 'Detecting the training project' },
         () => ctx.project.refresh(),
       );
-      const chosen = (target ? results.find((r) => target.fsPath.startsWith(r.folder.uri.fsPath)) : undefined) ?? results[0];
+      const chosen =
+        (target ? results.find((r) => target.fsPath.startsWith(r.folder.uri.fsPath)) : undefined) ?? results[0];
       if (!chosen) return undefined;
       if (!options?.silent) {
         void vscode.commands.executeCommand(`${PROJECT_VIEW_ID}.focus`);
@@ -34,6 +37,7 @@ export function registerDetectCommand(ctx: Ctx): void {
       }
       return chosen.profile;
     },
-    (err) => `Detecting the training project failed (${errorMessage(err)}). Check that the folder is readable, then run Detect Training Project again.`,
+    (err) =>
+      `Detecting the training project failed (${errorMessage(err)}). Check that the folder is readable, then run Detect Training Project again.`,
   );
 }

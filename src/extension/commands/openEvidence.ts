@@ -11,7 +11,8 @@ export function registerOpenEvidenceCommand(ctx: Ctx): void {
       const pos = new vscode.Position(Math.max(0, line - 1), 0);
       return vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos), preview: true });
     },
-    () => 'The file behind this item could not be opened; it may have been moved or deleted. Run Detect Training Project to refresh the view.',
+    () =>
+      'The file behind this item could not be opened; it may have been moved or deleted. Run Detect Training Project to refresh the view.',
   );
 }
 

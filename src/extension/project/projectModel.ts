@@ -40,7 +40,9 @@ export class ProjectModel implements vscode.Disposable {
   ) {
     const watcher = vscode.workspace.createFileSystemWatcher(WATCH_GLOB);
     const onFile = (uri: vscode.Uri): void => {
-      if (uri.path.includes('/.git/') || uri.path.includes('/node_modules/') || uri.path.includes('/.ml-containers/')) return;
+      if (uri.path.includes('/.git/') || uri.path.includes('/node_modules/') || uri.path.includes('/.ml-containers/')) {
+        return;
+      }
       this.log.debug(`project file changed: ${uri.fsPath}`);
       this.schedule();
     };
@@ -108,7 +110,10 @@ export class ProjectModel implements vscode.Disposable {
     if (signal.aborted) throw new CancellationError();
     this.profiles.clear();
     for (const r of results) this.profiles.set(r.folder.uri.toString(), r);
-    await this.setContext(CONTEXT.isTrainingProject, results.some((r) => r.profile.isTrainingProject));
+    await this.setContext(
+      CONTEXT.isTrainingProject,
+      results.some((r) => r.profile.isTrainingProject),
+    );
     await this.setContext(CONTEXT.detected, true);
     this.changed.fire();
     return results;

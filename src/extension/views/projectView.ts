@@ -4,8 +4,7 @@ import type { FolderProfile, ProjectModel } from '../project/projectModel';
 
 /** A node of the ML Project view: a workspace folder (multi-root only) or a node of a profile's outline. */
 export type ProjectViewNode =
-  | { type: 'folder'; folder: FolderProfile }
-  | { type: 'outline'; folder: FolderProfile; node: OutlineNode };
+  { type: 'folder'; folder: FolderProfile } | { type: 'outline'; folder: FolderProfile; node: OutlineNode };
 
 export const PROJECT_VIEW_ID = 'mlContainers.project';
 
@@ -50,7 +49,10 @@ export class ProjectViewProvider implements vscode.TreeDataProvider<ProjectViewN
     item.id = `${folder.folder.uri.toString()}#${node.id}`;
     if (node.description !== undefined) item.description = node.description;
     item.tooltip = node.tooltip ?? (node.open ? `${node.label}\n${node.open.file}:${node.open.line}` : node.label);
-    item.iconPath = new vscode.ThemeIcon(node.icon, node.kind === 'warning' ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined);
+    item.iconPath = new vscode.ThemeIcon(
+      node.icon,
+      node.kind === 'warning' ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined,
+    );
     item.contextValue = `mlContainers.${node.kind}`;
     if (node.open) {
       item.command = {
@@ -63,7 +65,10 @@ export class ProjectViewProvider implements vscode.TreeDataProvider<ProjectViewN
   }
 }
 
-export function registerProjectView(model: ProjectModel): { provider: ProjectViewProvider; disposable: vscode.Disposable } {
+export function registerProjectView(model: ProjectModel): {
+  provider: ProjectViewProvider;
+  disposable: vscode.Disposable;
+} {
   const provider = new ProjectViewProvider(model);
   const view = vscode.window.createTreeView(PROJECT_VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
   // the first time the view is shown, make sure something has been detected
