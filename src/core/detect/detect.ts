@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describeFsError, throwIfCancelled } from '../util/errors';
-import { readCapped } from '../util/text';
+import { TimeSlicer, readCapped, readCappedSync } from '../util/text';
 import { findCondaInstalls, findLaunchCommands, findPipInstalls, type LaunchCommand } from './commands';
 import {
   type Declarations,
@@ -60,7 +60,6 @@ export const DEFAULTS = {
   /** Evidence entries kept per (field, value): enough to show, small enough for 5,000-file projects. */
   evidencePerValue: 8,
   maxEntrypoints: 20,
-  readConcurrency: 32,
 } as const;
 
 /** Thrown when the folder to detect is not a readable folder (nothing inside it ever throws). */
@@ -112,14 +111,6 @@ export async function detectProject(dir: string, options: DetectOptions = {}): P
 // ---------------------------------------------------------------------------------------------------------------
 // Reading
 
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 function sizeText(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
 }
@@ -141,10 +132,11 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
   const read = async (
     f: { rel: string; abs: string },
     cap: number,
+    sync = false,
   ): Promise<{ text: string; truncated: boolean } | null> => {
     let r;
     try {
-      r = await readCapped(f.abs, cap);
+      r = sync ? readCappedSync(f.abs, cap) : await readCapped(f.abs, cap);
     } catch (err) {
       out.warnings.push({ file: f.rel, message: `${describeFsError(err)}, so it was skipped.` });
       return null;
@@ -165,7 +157,7 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
   const handle = async (f: WalkedFile): Promise<void> => {
     throwIfCancelled(options.signal);
     const cap = f.kind === 'python' || f.kind === 'script' || f.kind === 'readme' ? capSource : capDocument;
-    const r = await read(f, cap);
+    const r = await read(f, cap, true);
     if (!r) return;
     const { text, truncated } = r;
     const decl = (d: Declarations): void => mergeDeclarations(out.declarations, d);
@@ -239,7 +231,13 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
     }
   };
 
-  await mapLimit(files, DEFAULTS.readConcurrency, handle);
+  // small files, read and analysed one after another in short slices: faster than thousands of async reads,
+  // and the event loop (the editor) still gets a turn every few milliseconds
+  const slicer = new TimeSlicer();
+  for (const f of files) {
+    await handle(f);
+    await slicer.maybeYield();
+  }
 
   // `-r other.txt` includes, relative to the including file, followed transitively (each file once)
   const queue = [...out.declarations.includes];

@@ -102,63 +102,102 @@ export function normalizePackageName(name: string): string {
 export interface CodePattern {
   id: string;
   re: RegExp;
+  /** Substrings (any of them) every match contains: files without one skip the regex, so detection stays fast. */
+  needle?: string | readonly string[];
   /** Run over the view that keeps single-line string contents (e.g. `device="cuda"`). */
   withStrings?: boolean;
 }
 
 /** Code that trains or fine-tunes a model (not inference). */
 export const TRAINING_PATTERNS: readonly CodePattern[] = [
-  { id: 'backward', re: /\.backward\s*\(/ },
-  { id: 'optimizer-step', re: /\b\w*(?:optim|opt|optimizer)\w*\.step\s*\(/ },
-  { id: 'zero-grad', re: /\.zero_grad\s*\(/ },
-  { id: 'torch-optim', re: /\boptim\.(?:SGD|Adam|AdamW|RMSprop|Adagrad|Adadelta|LBFGS|Adamax|NAdam|RAdam)\s*\(/ },
-  { id: 'model-train-mode', re: /\.train\s*\(\s*(?:True\s*)?\)/ },
-  { id: 'fit', re: /\.fit\s*\(/ },
-  { id: 'fit-generator', re: /\.(?:fit_generator|partial_fit|train_on_batch)\s*\(/ },
-  { id: 'hf-trainer', re: /\b(?:Trainer|Seq2SeqTrainer|SFTTrainer|DPOTrainer|RewardTrainer|PPOTrainer)\s*\(/ },
-  { id: 'hf-training-args', re: /\b(?:TrainingArguments|Seq2SeqTrainingArguments|SFTConfig)\s*\(/ },
-  { id: 'trainer-train', re: /\btrainer\.train\s*\(/ },
-  { id: 'gradient-tape', re: /\bGradientTape\s*\(/ },
-  { id: 'apply-gradients', re: /\.apply_gradients\s*\(/ },
-  { id: 'jax-grad', re: /\b(?:jax\.)?(?:value_and_grad|grad)\s*\(/ },
-  { id: 'optax', re: /\boptax\.\w+\s*\(/ },
-  { id: 'booster-train', re: /\b(?:xgb|xgboost|lgb|lightgbm)\.train\s*\(/ },
-  { id: 'lightning-module', re: /\bclass\s+\w+\s*\(\s*(?:\w+\.)*LightningModule\s*\)/ },
-  { id: 'deepspeed-initialize', re: /\bdeepspeed\.initialize\s*\(/ },
+  { id: 'backward', needle: '.backward', re: /\.backward\s*\(/ },
+  { id: 'optimizer-step', needle: '.step', re: /\b\w*(?:optim|opt|optimizer)\w*\.step\s*\(/ },
+  { id: 'zero-grad', needle: '.zero_grad', re: /\.zero_grad\s*\(/ },
+  {
+    id: 'torch-optim',
+    needle: 'optim.',
+    re: /\boptim\.(?:SGD|Adam|AdamW|RMSprop|Adagrad|Adadelta|LBFGS|Adamax|NAdam|RAdam)\s*\(/,
+  },
+  { id: 'model-train-mode', needle: '.train', re: /\.train\s*\(\s*(?:True\s*)?\)/ },
+  { id: 'fit', needle: '.fit', re: /\.fit\s*\(/ },
+  {
+    id: 'fit-generator',
+    needle: ['fit_generator', 'partial_fit', 'train_on_batch'],
+    re: /\.(?:fit_generator|partial_fit|train_on_batch)\s*\(/,
+  },
+  {
+    id: 'hf-trainer',
+    needle: 'Trainer',
+    re: /\b(?:Trainer|Seq2SeqTrainer|SFTTrainer|DPOTrainer|RewardTrainer|PPOTrainer)\s*\(/,
+  },
+  {
+    id: 'hf-training-args',
+    needle: ['Arguments', 'SFTConfig'],
+    re: /\b(?:TrainingArguments|Seq2SeqTrainingArguments|SFTConfig)\s*\(/,
+  },
+  { id: 'trainer-train', needle: 'trainer.train', re: /\btrainer\.train\s*\(/ },
+  { id: 'gradient-tape', needle: 'GradientTape', re: /\bGradientTape\s*\(/ },
+  { id: 'apply-gradients', needle: '.apply_gradients', re: /\.apply_gradients\s*\(/ },
+  { id: 'jax-grad', needle: 'grad', re: /\b(?:jax\.)?(?:value_and_grad|grad)\s*\(/ },
+  { id: 'optax', needle: 'optax.', re: /\boptax\.\w+\s*\(/ },
+  { id: 'booster-train', needle: '.train', re: /\b(?:xgb|xgboost|lgb|lightgbm)\.train\s*\(/ },
+  { id: 'lightning-module', needle: 'LightningModule', re: /\bclass\s+\w+\s*\(\s*(?:\w+\.)*LightningModule\s*\)/ },
+  { id: 'deepspeed-initialize', needle: 'deepspeed.initialize', re: /\bdeepspeed\.initialize\s*\(/ },
 ];
 
 /** Code that insists on a GPU: it fails without one unless the same file also has a CPU fallback. */
 export const GPU_REQUIRED_PATTERNS: readonly CodePattern[] = [
-  { id: 'cuda-call', re: /\.cuda\s*\(\s*\d*\s*\)/ },
+  { id: 'cuda-call', needle: '.cuda', re: /\.cuda\s*\(\s*\d*\s*\)/ },
   {
     id: 'cuda-device-literal',
+    needle: 'cuda',
     re: /(?:\bdevice\s*=\s*|torch\.device\s*\(\s*|\.to\s*\(\s*)(['"])cuda(?::\d+)?\1\s*(?=[,)\]\n#]|$)/m,
     withStrings: true,
   },
-  { id: 'cuda-set-device', re: /\btorch\.cuda\.set_device\s*\(/ },
-  { id: 'nccl-backend', re: /(?:\bbackend\s*=\s*|init_process_group\s*\(\s*)(['"])nccl\1/, withStrings: true },
-  { id: 'lightning-gpu', re: /\baccelerator\s*=\s*(['"])(?:gpu|cuda)\1/, withStrings: true },
-  { id: 'xgboost-gpu', re: /\btree_method\s*=\s*(['"])gpu_hist\1/, withStrings: true },
-  { id: 'tf-gpu-device', re: /\btf\.device\s*\(\s*(['"])\/(?:device:)?GPU/i, withStrings: true },
+  { id: 'cuda-set-device', needle: 'set_device', re: /\btorch\.cuda\.set_device\s*\(/ },
+  {
+    id: 'nccl-backend',
+    needle: 'nccl',
+    re: /(?:\bbackend\s*=\s*|init_process_group\s*\(\s*)(['"])nccl\1/,
+    withStrings: true,
+  },
+  { id: 'lightning-gpu', needle: 'accelerator', re: /\baccelerator\s*=\s*(['"])(?:gpu|cuda)\1/, withStrings: true },
+  { id: 'xgboost-gpu', needle: 'gpu_hist', re: /\btree_method\s*=\s*(['"])gpu_hist\1/, withStrings: true },
+  { id: 'tf-gpu-device', needle: 'device', re: /\btf\.device\s*\(\s*(['"])\/(?:device:)?GPU/i, withStrings: true },
 ];
 
 /** Code that checks for a GPU or lets a library choose the device: it also runs on the CPU. */
 export const GPU_FALLBACK_PATTERNS: readonly CodePattern[] = [
-  { id: 'cuda-is-available', re: /\bcuda\.is_available\s*\(/ },
-  { id: 'tf-list-devices', re: /\b(?:list_physical_devices|is_gpu_available|list_logical_devices)\s*\(/ },
-  { id: 'jax-backend', re: /\bjax\.(?:default_backend|devices|device_count)\s*\(/ },
-  { id: 'accelerator-object', re: /\bAccelerator\s*\(/ },
-  { id: 'auto-device', re: /\b(?:accelerator|device_map|device)\s*=\s*(['"])auto\1/, withStrings: true },
-  { id: 'mps-available', re: /\bmps\.is_available\s*\(/ },
+  { id: 'cuda-is-available', needle: 'is_available', re: /\bcuda\.is_available\s*\(/ },
+  {
+    id: 'tf-list-devices',
+    needle: ['list_physical_devices', 'is_gpu_available', 'list_logical_devices'],
+    re: /\b(?:list_physical_devices|is_gpu_available|list_logical_devices)\s*\(/,
+  },
+  { id: 'jax-backend', needle: 'jax.', re: /\bjax\.(?:default_backend|devices|device_count)\s*\(/ },
+  { id: 'accelerator-object', needle: 'Accelerator', re: /\bAccelerator\s*\(/ },
+  {
+    id: 'auto-device',
+    needle: 'auto',
+    re: /\b(?:accelerator|device_map|device)\s*=\s*(['"])auto\1/,
+    withStrings: true,
+  },
+  { id: 'mps-available', needle: 'mps.is_available', re: /\bmps\.is_available\s*\(/ },
 ];
 
 /** In-code hints of how distributed training is launched (weaker than an explicit launch command). */
 export const LAUNCHER_CODE_PATTERNS: readonly (CodePattern & { launcher: Launcher })[] = [
-  { id: 'horovod-init', re: /\bhvd\.init\s*\(|\bhorovod\.\w+\.init\s*\(/, launcher: 'horovod' },
-  { id: 'deepspeed-initialize', re: /\bdeepspeed\.initialize\s*\(/, launcher: 'deepspeed' },
-  { id: 'accelerator-object', re: /\bAccelerator\s*\(/, launcher: 'accelerate' },
+  { id: 'horovod-init', needle: '.init', re: /\bhvd\.init\s*\(|\bhorovod\.\w+\.init\s*\(/, launcher: 'horovod' },
+  {
+    id: 'deepspeed-initialize',
+    needle: 'deepspeed.initialize',
+    re: /\bdeepspeed\.initialize\s*\(/,
+    launcher: 'deepspeed',
+  },
+  { id: 'accelerator-object', needle: 'Accelerator', re: /\bAccelerator\s*\(/, launcher: 'accelerate' },
   {
     id: 'torch-distributed',
+    needle: ['init_process_group', 'DistributedDataParallel', 'LOCAL_RANK'],
     re: /\binit_process_group\s*\(|\bDistributedDataParallel\s*\(|\bLOCAL_RANK\b/,
     launcher: 'torchrun',
     withStrings: true,

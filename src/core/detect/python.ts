@@ -19,66 +19,43 @@ export interface PythonViews {
   codeWithStrings: string;
 }
 
-const INTERESTING = /[#'"]/g;
-const blank = (s: string): string => s.replace(/[^\n]/g, ' ');
+// One token of what is not code: a comment, a triple-quoted string, or a single-quoted string (which ends,
+// unterminated, at its line's end). Escapes are consumed as pairs, so \" never closes a string.
+const NOT_CODE =
+  /#[^\n]*|"""(?:[^"\\]|\\[\s\S]|"(?!""))*(?:"""|$)|'''(?:[^'\\]|\\[\s\S]|'(?!''))*(?:'''|$)|"(?:[^"\\\n]|\\[\s\S])*"?|'(?:[^'\\\n]|\\[\s\S])*'?/g;
+
+const blank = (s: string): string => (s.includes('\n') ? s.replace(/[^\n]/g, ' ') : ' '.repeat(s.length));
+
+/** A string token with its contents blanked, quotes kept. */
+function blankString(token: string): string {
+  const q = token[0]!;
+  const open = token.startsWith(q + q + q) ? 3 : 1;
+  const closed = token.length >= open * 2 && token.endsWith(open === 3 ? q + q + q : q);
+  const close = closed ? open : 0;
+  return token.slice(0, open) + blank(token.slice(open, token.length - close)) + token.slice(token.length - close);
+}
 
 export function lexPython(src: string): PythonViews {
-  const code: string[] = [];
-  const withStr: string[] = [];
-  let copied = 0; // everything before this offset has been emitted
-  INTERESTING.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = INTERESTING.exec(src)) !== null) {
-    const start = m.index;
-    const ch = m[0];
-    const before = src.slice(copied, start);
-    code.push(before);
-    withStr.push(before);
-    if (ch === '#') {
-      let end = src.indexOf('\n', start);
-      if (end === -1) end = src.length;
-      const b = blank(src.slice(start, end));
-      code.push(b);
-      withStr.push(b);
-      copied = end;
-    } else {
-      const triple = src.startsWith(ch + ch + ch, start);
-      const open = triple ? 3 : 1;
-      const closer = triple
-        ? ch === '"'
-          ? /\\[\s\S]|"""/g
-          : /\\[\s\S]|'''/g
-        : ch === '"'
-          ? /\\[\s\S]|"|\n/g
-          : /\\[\s\S]|'|\n/g;
-      closer.lastIndex = start + open;
-      let contentEnd = src.length;
-      let end = src.length;
-      let c: RegExpExecArray | null;
-      while ((c = closer.exec(src)) !== null) {
-        if (c[0].length === 2 && c[0][0] === '\\') continue;
-        if (c[0] === '\n') {
-          contentEnd = end = c.index;
-        } else {
-          contentEnd = c.index;
-          end = c.index + c[0].length;
-        }
-        break;
-      }
-      const quoteOpen = src.slice(start, start + open);
-      const content = src.slice(start + open, contentEnd);
-      const quoteClose = src.slice(contentEnd, end);
-      const blanked = blank(content);
-      code.push(quoteOpen, blanked, quoteClose);
-      withStr.push(quoteOpen, triple ? blanked : content, quoteClose);
-      copied = end;
-    }
-    INTERESTING.lastIndex = copied;
-  }
-  const rest = src.slice(copied);
-  code.push(rest);
-  withStr.push(rest);
-  return { code: code.join(''), codeWithStrings: withStr.join('') };
+  // string prefixes (r, b, f, u, rb, ...) stay in the code: they are letters before the quote
+  const code = src.replace(NOT_CODE, (t) => (t[0] === '#' ? blank(t) : blankString(t)));
+  return { code, codeWithStrings: viewWithStrings(src) };
+}
+
+function viewWithStrings(src: string): string {
+  return src.replace(NOT_CODE, (t) =>
+    t[0] === '#' ? blank(t) : t.length >= 3 && t[1] === t[0] && t[2] === t[0] ? blankString(t) : t,
+  );
+}
+
+function hasNeedle(text: string, needle: string | readonly string[] | undefined): boolean {
+  if (needle === undefined) return true;
+  if (typeof needle === 'string') return text.includes(needle);
+  return needle.some((n) => text.includes(n));
+}
+
+/** A match found in the source that starts in code (not inside a comment or a string). */
+function isCodeMatch(m: RegExpExecArray | null, code: string): boolean {
+  return m !== null && code[m.index] === m[0][0];
 }
 
 export interface Hit {
@@ -101,7 +78,8 @@ export interface PythonFacts {
 }
 
 // `import a.b as c, d` and `from a.b import c`, at the start of a statement (line start or after `;`).
-const IMPORT_RE = /(?:^|;)[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import\b|import[ \t]+([\w.][\w. \t,]*))/gm;
+const IMPORT_RE = /^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import\b|import[ \t]+([\w.][\w. \t,]*))/gm;
+const IMPORT_AFTER_SEMICOLON = /;[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import\b|import[ \t]+([\w.][\w. \t,]*))/g;
 const MAIN_GUARD = /^if\s+__name__\s*==\s*(['"])__main__\1\s*:/m;
 const TOP_LEVEL_CALL =
   /^(?!def\b|class\b|import\b|from\b|if\b|elif\b|else\b|try\b|except\b|finally\b|with\b|for\b|while\b|return\b|@|async\b)[A-Za-z_][\w.]*(?:\s*=\s*[\w.]+)?\s*\(/m;
@@ -111,7 +89,14 @@ const TOP_LEVEL_CALL =
  * line in the file it came from (notebooks: cells are concatenated, and each maps back to its line in the .ipynb).
  */
 export function analyzePython(src: string, lineMap?: (line: number) => number): PythonFacts {
-  const { code, codeWithStrings } = lexPython(src);
+  const code = src.replace(NOT_CODE, (t) => (t[0] === '#' ? blank(t) : blankString(t)));
+  // the view with single-line strings is built only for files that could match a pattern needing it
+  let withStrings: string | undefined;
+  const textFor = (p: CodePattern): string | undefined => {
+    if (!p.withStrings) return hasNeedle(code, p.needle) ? code : undefined;
+    if (!hasNeedle(src, p.needle)) return undefined;
+    return (withStrings ??= viewWithStrings(src));
+  };
   const lines = new LineIndex(src);
   const lineOf = (offset: number): number => lines.lineAt(offset);
   const fileLine = (line: number): number => (lineMap ? lineMap(line) : line);
@@ -122,22 +107,29 @@ export function analyzePython(src: string, lineMap?: (line: number) => number): 
 
   const imports: Hit[] = [];
   const seen = new Set<string>();
-  IMPORT_RE.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = IMPORT_RE.exec(code)) !== null) {
-    const names = m[1] !== undefined ? [m[1]] : (m[2] ?? '').split(',').map((s) => s.trim().split(/[ \t]/)[0] ?? '');
-    for (const name of names) {
-      const top = name.split('.')[0];
-      if (!top || seen.has(top)) continue; // relative imports (`from . import x`) have an empty first part
-      seen.add(top);
-      imports.push(hit(top, m.index + (m[0].startsWith(';') ? 1 : 0)));
+  const collectImports = (re: RegExp): void => {
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(code)) !== null) {
+      const names = m[1] !== undefined ? [m[1]] : (m[2] ?? '').split(',').map((s) => s.trim().split(/[ \t]/)[0] ?? '');
+      for (const name of names) {
+        const top = name.split('.')[0];
+        if (!top || seen.has(top)) continue; // relative imports (`from . import x`) have an empty first part
+        seen.add(top);
+        imports.push(hit(top, m.index + (m[0].startsWith(';') ? 1 : 0)));
+      }
     }
-  }
+  };
+  collectImports(IMPORT_RE);
+  if (code.includes(';')) collectImports(IMPORT_AFTER_SEMICOLON);
+  imports.sort((a, b) => a.line - b.line);
 
   const scan = (patterns: readonly CodePattern[]): Hit[] => {
     const out: Hit[] = [];
     for (const p of patterns) {
-      const r = p.re.exec(p.withStrings ? codeWithStrings : code);
+      const text = textFor(p);
+      if (text === undefined) continue;
+      const r = p.re.exec(text);
       if (r) out.push(hit(p.id, r.index));
     }
     return out;
@@ -145,7 +137,9 @@ export function analyzePython(src: string, lineMap?: (line: number) => number): 
 
   const launcherHints: (Hit & { launcher: string })[] = [];
   for (const p of LAUNCHER_CODE_PATTERNS) {
-    const r = p.re.exec(p.withStrings ? codeWithStrings : code);
+    const text = textFor(p);
+    if (text === undefined) continue;
+    const r = p.re.exec(text);
     if (r) launcherHints.push({ ...hit(p.id, r.index), launcher: p.launcher });
   }
 
@@ -155,7 +149,7 @@ export function analyzePython(src: string, lineMap?: (line: number) => number): 
     gpuRequired: scan(GPU_REQUIRED_PATTERNS),
     gpuFallback: scan(GPU_FALLBACK_PATTERNS),
     launcherHints,
-    mainGuard: MAIN_GUARD.test(codeWithStrings),
+    mainGuard: isCodeMatch(MAIN_GUARD.exec(src), code),
     topLevelCall: TOP_LEVEL_CALL.test(code),
   };
 }

