@@ -21,15 +21,31 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'vscode', message: 'src/core and src/cli run in plain Node: move VS Code code to src/extension.' }],
-          patterns: [{ group: ['**/extension/**', '**/extension'], message: 'src/core must not depend on src/extension.' }],
+          paths: [
+            { name: 'vscode', message: 'src/core and src/cli run in plain Node: move VS Code code to src/extension.' },
+          ],
+          patterns: [
+            { group: ['**/extension/**', '**/extension'], message: 'src/core must not depend on src/extension.' },
+          ],
         },
       ],
     },
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );
