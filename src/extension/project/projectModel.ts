@@ -7,7 +7,7 @@ import type { Log } from '../log';
 
 /** Files whose change can change the profile (the same names activation watches, plus code and notebooks). */
 export const WATCH_GLOB =
-  '{**/*.py,**/*.ipynb,**/requirements*.txt,**/pyproject.toml,**/environment.{yml,yaml},**/Pipfile,**/setup.cfg,**/{uv,poetry}.lock,**/Dockerfile*,**/.devcontainer/devcontainer.json,**/.python-version,**/runtime.txt,**/*.sh,**/Makefile,**/README*,**/.gitignore}';
+  '**/{*.py,*.ipynb,requirements*.txt,pyproject.toml,environment.yml,environment.yaml,Pipfile,setup.cfg,uv.lock,poetry.lock,Dockerfile*,devcontainer.json,.python-version,runtime.txt,*.sh,Makefile,README*,.gitignore}';
 
 export const CONTEXT = {
   isTrainingProject: 'mlContainers.isTrainingProject',
