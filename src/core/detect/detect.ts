@@ -90,6 +90,19 @@ interface Collected {
 }
 
 export async function detectProject(dir: string, options: DetectOptions = {}): Promise<ProjectProfile> {
+  return (await detectProjectDetailed(dir, options)).profile;
+}
+
+/** What later steps (compatibility checks, scaffolding) need beyond the profile's contract fields. */
+export interface ProjectDetails {
+  profile: ProjectProfile;
+  /** Every package the environment files declare (requirements, pyproject, conda, Pipfile, setup, locks, Dockerfiles). */
+  packages: DeclaredPackage[];
+  /** Usage facts from the code, e.g. `dataloader-workers`: ids of USAGE_PATTERNS found in project code. */
+  usage: Set<string>;
+}
+
+export async function detectProjectDetailed(dir: string, options: DetectOptions = {}): Promise<ProjectDetails> {
   const root = path.resolve(dir);
   try {
     if (!(await stat(root)).isDirectory()) throw new DetectRootError(`${root} is not a folder.`);
@@ -105,7 +118,8 @@ export async function detectProject(dir: string, options: DetectOptions = {}): P
   });
   const collected = await collect(root, walk.files, options);
   collected.warnings.push(...walk.warnings);
-  return buildProfile(root, walk.files, collected);
+  const usage = new Set(collected.code.flatMap((f) => f.facts.usage.map((h) => h.id)));
+  return { profile: buildProfile(root, walk.files, collected), packages: collected.declarations.packages, usage };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,2 +1,8 @@
 export * from './types';
-export { detectProject, DetectRootError, DEFAULTS as DETECT_DEFAULTS } from './detect';
+export {
+  detectProject,
+  detectProjectDetailed,
+  DetectRootError,
+  DEFAULTS as DETECT_DEFAULTS,
+  type ProjectDetails,
+} from './detect';

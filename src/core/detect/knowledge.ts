@@ -185,6 +185,11 @@ export const GPU_FALLBACK_PATTERNS: readonly CodePattern[] = [
   { id: 'mps-available', needle: 'mps.is_available', re: /\bmps\.is_available\s*\(/ },
 ];
 
+/** Usage facts later checks need: DataLoader worker processes share batches through /dev/shm. */
+export const USAGE_PATTERNS: readonly CodePattern[] = [
+  { id: 'dataloader-workers', needle: 'num_workers', re: /\bnum_workers\s*=\s*(?!0\b)[\w(]/ },
+];
+
 /** In-code hints of how distributed training is launched (weaker than an explicit launch command). */
 export const LAUNCHER_CODE_PATTERNS: readonly (CodePattern & { launcher: Launcher })[] = [
   { id: 'horovod-init', needle: '.init', re: /\bhvd\.init\s*\(|\bhorovod\.\w+\.init\s*\(/, launcher: 'horovod' },

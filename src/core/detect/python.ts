@@ -9,6 +9,7 @@ import {
   GPU_REQUIRED_PATTERNS,
   LAUNCHER_CODE_PATTERNS,
   TRAINING_PATTERNS,
+  USAGE_PATTERNS,
   type CodePattern,
 } from './knowledge';
 
@@ -71,6 +72,8 @@ export interface PythonFacts {
   gpuRequired: Hit[];
   gpuFallback: Hit[];
   launcherHints: (Hit & { launcher: string })[];
+  /** Usage facts other features need (e.g. DataLoader worker processes). */
+  usage: Hit[];
   /** Has `if __name__ == "__main__":`. */
   mainGuard: boolean;
   /** Has statements at module level that call something (a script, not only a library of definitions). */
@@ -148,6 +151,7 @@ export function analyzePython(src: string, lineMap?: (line: number) => number): 
     training: scan(TRAINING_PATTERNS),
     gpuRequired: scan(GPU_REQUIRED_PATTERNS),
     gpuFallback: scan(GPU_FALLBACK_PATTERNS),
+    usage: scan(USAGE_PATTERNS),
     launcherHints,
     mainGuard: isCodeMatch(MAIN_GUARD.exec(src), code),
     topLevelCall: TOP_LEVEL_CALL.test(code),
