@@ -1,0 +1,35 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_PROBE_TIMEOUT_MS, formatHostGpuState, probeHost, toGpusJson } from '../../core/gpu';
+import { type CliCommand, EXIT, UsageError } from '../usage';
+
+export const gpusCommand: CliCommand = {
+  name: 'gpus',
+  summary: "List this machine's NVIDIA GPUs and driver as nvidia-smi reports them (CUDA version, compute capability).",
+  usage: `ml-containers gpus [--json] [--timeout SECONDS]
+
+  --json              print {"driverVersion", "cudaDriverVersion", "gpus": [...]} (null where unknown; "gpus": []
+                      and a "reason" when there is no working NVIDIA driver)
+  --timeout SECONDS   give up on a hung nvidia-smi after this long (default ${DEFAULT_PROBE_TIMEOUT_MS / 1000})
+
+Exits 0 also when there is no NVIDIA driver or GPU: the output says why.`,
+  async run(argv, io) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        allowPositionals: false,
+        strict: true,
+        options: { json: { type: 'boolean', default: false }, timeout: { type: 'string' } },
+      }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const timeoutS = values.timeout === undefined ? undefined : Number(values.timeout);
+    if (timeoutS !== undefined && !(Number.isFinite(timeoutS) && timeoutS > 0)) {
+      throw new UsageError(`--timeout needs a positive number of seconds, got "${values.timeout}".`);
+    }
+    const state = await probeHost(timeoutS !== undefined ? { timeoutMs: Math.round(timeoutS * 1000) } : {});
+    io.out(values.json ? JSON.stringify(toGpusJson(state), null, 2) : formatHostGpuState(state));
+    return EXIT.ok;
+  },
+};
