@@ -3,12 +3,16 @@
  * core, print. Exit codes: 0 ok, 1 the command found a problem or failed, 2 bad usage.
  */
 import { errorMessage } from '../core/util/errors';
+import { checkCommand } from './commands/check';
 import { detectCommand } from './commands/detect';
+import { diffCommand } from './commands/diff';
+import { fingerprintCommand } from './commands/fingerprint';
+import { gpusCommand } from './commands/gpus';
 import { type CliCommand, EXIT, type Io, UsageError } from './usage';
 
 declare const ML_CONTAINERS_VERSION: string | undefined;
 
-const COMMANDS: readonly CliCommand[] = [detectCommand];
+const COMMANDS: readonly CliCommand[] = [detectCommand, gpusCommand, checkCommand, fingerprintCommand, diffCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

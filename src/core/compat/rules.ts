@@ -95,6 +95,23 @@ function torchAdviceFor(maxCuda: string | null, cc: string | null): string | nul
   return null;
 }
 
+/**
+ * Advice for a GPU no build within the host's CUDA supports: the build that needs the smallest driver upgrade (the
+ * lowest CUDA with kernels for it, newest release of that variant), and that driver.
+ */
+function withDriverUpgrade(cc: string): string | null {
+  const cudas = [...new Set(TORCH_RELEASES.flatMap((r) => r.variants.map(cudaFromVariant)))]
+    .filter((c): c is string => c !== null)
+    .sort(compareVersions);
+  for (const cuda of cudas) {
+    const advice = torchAdviceFor(cuda, cc);
+    if (!advice || !advice.includes(`CUDA ${cuda} `)) continue;
+    const min = minDriverFor(cuda);
+    return min ? `${advice}, which needs driver ≥ ${min.driver}` : advice;
+  }
+  return null;
+}
+
 function suggestedBaseImage(maxCuda: string): string | null {
   const candidates = Object.keys(NVIDIA_CUDA_SUGGESTED_TAGS).filter((c) => compareVersions(c, maxCuda) <= 0);
   candidates.sort(compareVersions);
@@ -279,7 +296,7 @@ function archFindings(host: HostFacts, image: ImageFacts, out: Finding[]): void 
     if (image.framework === 'pytorch' && image.archList) {
       const r = archListRuns(image.archList, cc);
       if (!r.runs) {
-        const advice = torchAdviceFor(driverCuda, cc);
+        const advice = torchAdviceFor(driverCuda, cc) ?? withDriverUpgrade(cc);
         out.push(
           finding(
             'gpu-arch-unsupported',

@@ -117,7 +117,7 @@ export const SOURCES = {
     kind: 'primary (proposal)',
   },
   pt_cuda_init: {
-    ref: 'torch/cuda/__init__.py (_check_cubins, _check_capability, DEVICE_REQUIREMENT, PYTORCH_RELEASES_CODE_CC); read from a recent copy',
+    ref: 'https://github.com/pytorch/pytorch/blob/main/torch/cuda/__init__.py (_check_cubins, _check_capability, DEVICE_REQUIREMENT, PYTORCH_RELEASES_CODE_CC); read from a recent copy',
     kind: 'primary code (copy)',
   },
   pt_pr_158700: {
@@ -172,7 +172,8 @@ export type SourceId = keyof typeof SOURCES;
 /** A URL for a source id when its reference starts with one (for links in reports), else the reference text. */
 export function sourceLink(id: SourceId): string {
   const ref: string = SOURCES[id].ref;
-  const m = /https?:\/\/\S+|(?:github\.com\/\S+)/.exec(ref);
-  if (!m) return ref;
-  return m[0].startsWith('http') ? m[0] : `https://${m[0]}`;
+  const url = /https?:\/\/[^\s),]+/.exec(ref);
+  if (url) return url[0];
+  const repo = /\b((?:github|gitlab)\.com\/[\w.-]+\/[\w.-]+)/.exec(ref);
+  return repo ? `https://${repo[1]}` : ref;
 }
