@@ -21,6 +21,16 @@ export class Config {
     };
   }
 
+  /** A specific nvidia-smi to use (its folder goes first on PATH for the probes), or '' for the PATH's. */
+  get nvidiaSmiPath(): string {
+    return this.raw.get<string>('gpu.nvidiaSmiPath', '');
+  }
+
+  /** The Docker engine address (like DOCKER_HOST), or '' for DOCKER_HOST / the default socket. */
+  get dockerHost(): string {
+    return this.raw.get<string>('docker.host', '');
+  }
+
   /** Fires `listener` when a setting under `mlContainers.<prefix>` changes. */
   onDidChange(prefix: string, listener: () => void): vscode.Disposable {
     return vscode.workspace.onDidChangeConfiguration((e) => {

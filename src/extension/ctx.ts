@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import { Config } from './config';
+import { Doctor } from './doctor/doctor';
 import { Log } from './log';
 import { ProjectModel } from './project/projectModel';
 
@@ -11,12 +12,14 @@ export class Ctx {
   readonly log: Log;
   readonly config: Config;
   readonly project: ProjectModel;
+  readonly doctor: Doctor;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = new Log();
     this.config = new Config();
     this.project = new ProjectModel(this.config, this.log);
-    this.subscriptions.push(this.log, this.project);
+    this.doctor = new Doctor(this);
+    this.subscriptions.push(this.log, this.project, this.doctor);
   }
 
   get subscriptions(): vscode.Disposable[] {

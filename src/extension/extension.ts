@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { registerDetectCommand } from './commands/detect';
+import { registerCheckCommand, registerCompareCommand, registerSaveFingerprintCommand } from './commands/doctor';
 import { registerOpenEvidenceCommand, registerShowLogsCommand } from './commands/openEvidence';
 import { Ctx } from './ctx';
 import { type ProjectViewProvider, registerProjectView } from './views/projectView';
@@ -16,10 +17,19 @@ export function activate(context: vscode.ExtensionContext): MlContainersApi {
     registerDetectCommand(ctx);
     registerOpenEvidenceCommand(ctx);
     registerShowLogsCommand(ctx);
+    registerCheckCommand(ctx);
+    registerCompareCommand(ctx);
+    registerSaveFingerprintCommand(ctx);
     const view = registerProjectView(ctx.project);
     context.subscriptions.push(view.disposable);
     // detection reads the disk: start it after activation has returned, never during it
     ctx.project.schedule(0);
+    // has the driver or the GPU changed since the last session? (probes nvidia-smi: later, off the start-up path)
+    const hostCheck = setTimeout(
+      () => void ctx.doctor.noticeHostChanges().catch((err: unknown) => ctx.log.error('Host check failed', err)),
+      3000,
+    );
+    context.subscriptions.push({ dispose: () => clearTimeout(hostCheck) });
     ctx.log.info(`ML Containers ${String(context.extension.packageJSON.version)} activated`);
     return { ctx, projectView: view.provider };
   } catch (err) {

@@ -1,0 +1,145 @@
+import * as vscode from 'vscode';
+import type { CheckResult } from '../../core/compat/types';
+import { diffFingerprints } from '../../core/fingerprint/diff';
+import { parseFingerprint } from '../../core/fingerprint/parse';
+import type { Fingerprint, FingerprintDifference } from '../../core/fingerprint/types';
+import { errorMessage } from '../../core/util/errors';
+import type { Ctx } from '../ctx';
+import { registerCommand } from './register';
+
+async function pickFolder(target?: vscode.Uri): Promise<vscode.WorkspaceFolder | undefined> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (target) return vscode.workspace.getWorkspaceFolder(target) ?? folders[0];
+  if (folders.length <= 1) return folders[0];
+  return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Which project should be checked?' });
+}
+
+/** "Check GPU Compatibility": the project against this host's driver, GPUs and engine; a report and diagnostics. */
+export function registerCheckCommand(ctx: Ctx): void {
+  registerCommand(
+    ctx,
+    'mlContainers.checkGpuCompatibility',
+    async (
+      target?: vscode.Uri,
+      options?: { silent?: boolean },
+    ): Promise<{ result: CheckResult; report: vscode.Uri } | undefined> => {
+      const folder = await pickFolder(target);
+      if (!folder) {
+        void vscode.window.showInformationMessage(
+          'Open a folder with a machine-learning project first, then run Check GPU Compatibility.',
+        );
+        return undefined;
+      }
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Checking GPU compatibility', cancellable: true },
+        (_progress, token) => ctx.doctor.check(folder, token),
+      );
+      const report = await ctx.doctor.showReport(folder, result);
+      if (!options?.silent && result.verdict !== 'ok') {
+        const first = result.findings.find((f) => f.severity !== 'info');
+        if (first) {
+          const msg = `GPU check: ${first.message}`;
+          if (result.verdict === 'error') {
+            void vscode.window.showErrorMessage(msg, 'View Logs').then((c) => c && ctx.log.channel.show());
+          } else void vscode.window.showWarningMessage(msg);
+        }
+      }
+      return { result, report };
+    },
+    (err) =>
+      `The GPU compatibility check failed (${errorMessage(err)}). Check that nvidia-smi and the Docker engine respond, then run it again.`,
+  );
+}
+
+function diffMarkdown(a: string, b: string, diffs: readonly FingerprintDifference[]): string {
+  const lines = [`# Environment comparison`, '', `**A:** ${a}  `, `**B:** ${b}`, ''];
+  if (diffs.length === 0) {
+    lines.push('No differences that matter for GPU training.');
+    return lines.join('\n');
+  }
+  const icon = { breaking: '⛔', significant: '⚠️', minor: 'ℹ️' } as const;
+  lines.push('| | What | A | B | Why it matters |', '|---|---|---|---|---|');
+  for (const d of diffs) lines.push(`| ${icon[d.impact]} ${d.impact} | \`${d.what}\` | ${d.a} | ${d.b} | ${d.why} |`);
+  return lines.join('\n');
+}
+
+/** "Compare Environments": two fingerprint files (or this machine now vs. one file), differences ranked. */
+export function registerCompareCommand(ctx: Ctx): void {
+  registerCommand(
+    ctx,
+    'mlContainers.compareEnvironments',
+    async (
+      a?: vscode.Uri,
+      b?: vscode.Uri,
+    ): Promise<{ differences: FingerprintDifference[]; report: vscode.Uri } | undefined> => {
+      const filters = { 'Fingerprints (JSON)': ['json'] };
+      const first =
+        a ??
+        (
+          await vscode.window.showOpenDialog({
+            canSelectMany: false,
+            filters,
+            title: 'Fingerprint A (e.g. the machine where it works)',
+          })
+        )?.[0];
+      if (!first) return undefined;
+      let second = b;
+      let secondFp: Fingerprint | undefined;
+      if (!second) {
+        const choice = await vscode.window.showQuickPick(['This machine, now', 'Another fingerprint file…'], {
+          title: 'Compare with',
+        });
+        if (!choice) return undefined;
+        if (choice.startsWith('This machine')) secondFp = await ctx.doctor.fingerprint();
+        else {
+          second = (await vscode.window.showOpenDialog({ canSelectMany: false, filters, title: 'Fingerprint B' }))?.[0];
+        }
+        if (!second && !secondFp) return undefined;
+      }
+      const load = async (uri: vscode.Uri): Promise<Fingerprint> => {
+        const fp = parseFingerprint(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)));
+        if ('error' in fp) throw new Error(`${vscode.workspace.asRelativePath(uri)} ${fp.error}`);
+        return fp;
+      };
+      const fa = await load(first);
+      const fb = secondFp ?? (await load(second!));
+      const differences = diffFingerprints(fa, fb);
+      const report = await ctx.doctor.reports.show(
+        'Environment comparison',
+        diffMarkdown(
+          vscode.workspace.asRelativePath(first),
+          second ? vscode.workspace.asRelativePath(second) : 'this machine, now',
+          differences,
+        ),
+      );
+      return { differences, report };
+    },
+    (err) =>
+      `Comparing the environments failed: ${errorMessage(err)}. Pick two files made by "Save Environment Fingerprint" or \`ml-containers fingerprint --out\`.`,
+  );
+}
+
+/** "Save Environment Fingerprint": this machine's fingerprint as a JSON file, to compare with a colleague's. */
+export function registerSaveFingerprintCommand(ctx: Ctx): void {
+  registerCommand(
+    ctx,
+    'mlContainers.saveFingerprint',
+    async (target?: vscode.Uri): Promise<vscode.Uri | undefined> => {
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const uri =
+        target ??
+        (await vscode.window.showSaveDialog({
+          filters: { 'Fingerprints (JSON)': ['json'] },
+          ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, 'environment-fingerprint.json') } : {}),
+        }));
+      if (!uri) return undefined;
+      const fp = await ctx.doctor.fingerprint();
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(`${JSON.stringify(fp, null, 2)}\n`));
+      void vscode.window.showInformationMessage(
+        `Saved this machine's environment fingerprint to ${vscode.workspace.asRelativePath(uri)}.`,
+      );
+      return uri;
+    },
+    (err) => `Saving the environment fingerprint failed: ${errorMessage(err)}. Choose a folder you can write to.`,
+  );
+}
