@@ -2,6 +2,8 @@
 # Installs what the integration tests need, idempotently (about 1 s when everything is already there):
 #   1. Debian packages: chromium (headless browser for the web workbench), libkrb5-dev + g++/make/python3 (code-server's
 #      native modules are built with node-gyp), ripgrep (seeds @vscode/ripgrep's download cache, see below).
+#   1b. Debian packages of the engine tests' private Docker engine: docker.io, busybox-static
+#      (scripts/docker-engine-up.sh --install-only; `npm test` starts and stops the engine itself).
 #   2. code-server 4.100.3 (= VS Code 1.100.3 server + web workbench, the last release that accepts Node 20) into
 #      test/vscode/code-server/node_modules, with `npm ci` from that folder's own committed package-lock.json.
 # Everything it writes besides the apt packages and npm's download cache stays inside the project (.vscode-test/).
@@ -56,6 +58,9 @@ else
   }
   step_done "apt packages installed: ${missing[*]}"
 fi
+
+# --- 1b. Docker engine packages (for the engine tests) ----------------------------------------------------------------
+bash "$ROOT/scripts/docker-engine-up.sh" --install-only || die 'the Docker engine packages could not be installed (see above)'
 
 # --- 2. Node version --------------------------------------------------------------------------------------------------
 node_major=$(node -p 'process.versions.node.split(".")[0]')

@@ -1,6 +1,11 @@
 // npm test: every tier, in order, nothing skipped. Setup (apt packages, code-server) -> build -> type check -> lint ->
-// format check -> unit tests (plain Node) -> integration tests (real VS Code). Stops at the first failing step and
-// names it. With CI=true a test marked pending counts as a failure: nothing skips in CI.
+// format check -> unit tests (plain Node) -> engine tests (real Docker engine) -> integration tests (real VS Code).
+// Stops at the first failing step and names it. With CI=true a test marked pending counts as a failure: nothing skips
+// in CI.
+// The engine tests get a private Docker engine, started once per run before the first tier that needs it
+// (scripts/docker-engine-up.sh; DOCKER_HOST is exported to every later tier) and stopped at the end, also when a tier
+// fails or the run is interrupted (scripts/docker-engine-down.sh). Without CI=true, an engine that cannot start (no
+// root, no docker.io) skips the engine tier with a warning; with CI=true it fails the run.
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,10 +14,21 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-/** Runs a command (argv array), streaming its output, and resolves with the exit code and the captured output. */
+/** The step's process while it runs, so that a signal can stop it. */
+let current = null;
+
+/**
+ * Runs a command (argv array), streaming its output, and resolves with the exit code and the captured output. Each
+ * step runs in its own process group: a Ctrl-C reaches this script only, which passes it on once (see the signal
+ * handlers below), so the run can still stop the Docker engine after the step has cleaned up.
+ */
 function run(cmd, args) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env, detached: true });
+    current = child;
+    child.on('exit', () => {
+      if (current === child) current = null;
+    });
     let out = '';
     const take = (stream, sink) =>
       stream.on('data', (d) => {
@@ -24,6 +40,8 @@ function run(cmd, args) {
     take(child.stderr, process.stderr);
     child.on('error', (err) => resolve({ code: 127, out: `${out}\n${err.message}` }));
     child.on('close', (code) => resolve({ code: code ?? 1, out }));
+    // a process it left behind may hold its output open: do not wait for that longer than 5 s after it exited
+    child.on('exit', (code) => setTimeout(() => resolve({ code: code ?? 1, out }), 5000).unref());
   });
 }
 
@@ -35,39 +53,148 @@ const steps = [
   ['format check', npm, ['run', '--silent', 'format:check']],
   ['compile tests', npm, ['run', '--silent', 'compile:tests']],
   ['unit tests', 'npx', ['mocha', '--config', 'test/unit/.mocharc.json'], 'mocha'],
+  ['engine tests (real Docker engine)', 'npx', ['mocha', '--config', 'test/engine/.mocharc.json'], 'mocha', 'engine'],
   ['integration tests (real VS Code)', process.execPath, ['out/test/integration/runTest.js'], 'plain'],
 ];
 
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+// --- the private Docker engine -----------------------------------------------------------------------------------------
+/** started: docker-engine-up.sh ran (even if it failed half-way: the down script cleans up either way). */
+const engine = { started: false, stopping: false, host: null, problem: null };
+/** The exit code the run ends with after SIGINT (130), SIGTERM (143) or SIGHUP (129). */
+let interrupted = null;
+
+/** Starts the engine once; resolves with DOCKER_HOST, or null with engine.problem set. */
+async function engineUp() {
+  if (engine.started) return engine.host;
+  engine.started = true;
+  const ts = Date.now();
+  console.log('\n=== start the Docker engine (scripts/docker-engine-up.sh)');
+  const { code, out } = await run('bash', ['scripts/docker-engine-up.sh']);
+  const host = [...out.matchAll(/^DOCKER_HOST=(\S+)$/gm)].pop()?.[1];
+  if (code === 0 && host) {
+    engine.host = host;
+    process.env.DOCKER_HOST = host;
+    console.log(`=== Docker engine ready at ${host} in ${secs(Date.now() - ts)}`);
+    return host;
+  }
+  const why = [...out.matchAll(/ERROR: ([^\n]+)/g)].pop()?.[1] ?? `scripts/docker-engine-up.sh exited with ${code}`;
+  engine.problem = `the Docker engine could not start: ${why.replace(/\.$/, '')}`;
+  console.log(`=== ${engine.problem}`);
+  return null;
+}
+
+/** Stops the engine if this run started it (idempotent). */
+async function engineDown() {
+  if (!engine.started || engine.stopping) return;
+  engine.stopping = true;
+  const ts = Date.now();
+  console.log('\n=== stop the Docker engine (scripts/docker-engine-down.sh)');
+  const { code } = await run('bash', ['scripts/docker-engine-down.sh']);
+  console.log(`=== Docker engine ${code === 0 ? 'stopped' : `stop FAILED (exit ${code})`} in ${secs(Date.now() - ts)}`);
+  engine.started = false;
+  return code;
+}
+
+// Ctrl-C or a CI timeout: pass SIGINT on to the running step's process group (the way a terminal would, once), let
+// the step clean up (the integration runner stops code-server and chromium on SIGINT), then the run stops the Docker
+// engine in its `finally` and exits. A second signal, or a step still running after 30 s, gets SIGKILL.
+const stepGroup = (sig) => {
+  if (!current?.pid) return;
+  try {
+    process.kill(-current.pid, sig);
+  } catch {
+    // already gone
+  }
+};
+for (const [sig, exitCode] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+]) {
+  process.on(sig, () => {
+    if (interrupted !== null) {
+      console.log(`\n=== ${sig} again: killing the running step`);
+      if (!engine.stopping) stepGroup('SIGKILL');
+      return;
+    }
+    interrupted = exitCode;
+    if (engine.stopping) {
+      console.log(`\n=== ${sig}: the Docker engine is being stopped, waiting for it`);
+      return;
+    }
+    console.log(`\n=== ${sig}: stopping the running step, then the Docker engine`);
+    stepGroup('SIGINT');
+    setTimeout(() => engine.stopping || stepGroup('SIGKILL'), 30_000).unref();
+  });
+}
+
 let passed = 0;
 let failed = 0;
+let skipped = 0;
+let stoppedAt = null;
 const t0 = Date.now();
-for (const [name, cmd, args, counts] of steps) {
-  const ts = Date.now();
-  console.log(`\n=== ${name}`);
-  const { code, out } = await run(cmd, args);
-  let pending = 0;
-  if (counts === 'mocha') {
-    passed += Number(/^\s*(\d+) passing/m.exec(out)?.[1] ?? 0);
-    failed += Number(/^\s*(\d+) failing/m.exec(out)?.[1] ?? 0);
-    pending = Number(/^\s*(\d+) pending/m.exec(out)?.[1] ?? 0);
-  } else if (counts === 'plain') {
-    const m = /^(\d+) passed, (\d+) failed$/m.exec(out);
-    passed += Number(m?.[1] ?? 0);
-    failed += Number(m?.[2] ?? (code === 0 ? 0 : 1));
-    pending = Number(/^\((\d+) pending\)$/m.exec(out)?.[1] ?? 0);
+try {
+  for (const [name, cmd, args, counts, needs] of steps) {
+    if (needs === 'engine' && !(await engineUp()) && interrupted === null) {
+      if (ci) {
+        console.log(`=== ${name}: FAILED: ${engine.problem}; with CI=true the engine tests may not skip.`);
+        failed += 1;
+        stoppedAt = name;
+        break;
+      }
+      console.log(`=== ${name}: SKIPPED: ${engine.problem} (with CI=true this fails the run).`);
+      skipped += 1;
+      continue;
+    }
+    if (interrupted !== null) {
+      stoppedAt = `${name} (interrupted before it started)`;
+      failed += 1;
+      break;
+    }
+    const ts = Date.now();
+    console.log(`\n=== ${name}`);
+    const { code, out } = await run(cmd, args);
+    if (interrupted !== null) {
+      stoppedAt = `${name} (interrupted)`;
+      failed += 1;
+      break;
+    }
+    let pending = 0;
+    if (counts === 'mocha') {
+      passed += Number(/^\s*(\d+) passing/m.exec(out)?.[1] ?? 0);
+      failed += Number(/^\s*(\d+) failing/m.exec(out)?.[1] ?? 0);
+      pending = Number(/^\s*(\d+) pending/m.exec(out)?.[1] ?? 0);
+    } else if (counts === 'plain') {
+      const m = /^(\d+) passed, (\d+) failed$/m.exec(out);
+      passed += Number(m?.[1] ?? 0);
+      failed += Number(m?.[2] ?? (code === 0 ? 0 : 1));
+      pending = Number(/^\((\d+) pending\)$/m.exec(out)?.[1] ?? 0);
+    }
+    console.log(`=== ${name}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`} in ${secs(Date.now() - ts)}`);
+    if (ci && pending > 0) {
+      console.log(`=== ${name}: ${pending} test(s) pending; with CI=true nothing may skip.`);
+      failed += pending;
+    }
+    if (code !== 0 || (ci && pending > 0)) {
+      stoppedAt = name;
+      break;
+    }
   }
-  console.log(
-    `=== ${name}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`} in ${((Date.now() - ts) / 1000).toFixed(1)} s`,
-  );
-  if (ci && pending > 0) {
-    console.log(`=== ${name}: ${pending} test(s) pending; with CI=true nothing may skip.`);
-    failed += pending;
-  }
-  if (code !== 0 || (ci && pending > 0)) {
-    console.log(`\nnpm test stopped at "${name}" after ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
-    console.log(`${passed} passed, ${Math.max(failed, 1)} failed`);
-    process.exit(1);
+} finally {
+  const downCode = await engineDown();
+  if (downCode !== undefined && downCode !== 0 && stoppedAt === null) {
+    // leftovers (mounts, dockerd) on the host are a failure of the run
+    failed += 1;
+    stoppedAt = 'stop the Docker engine';
   }
 }
-console.log(`\nAll tiers passed in ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
+if (stoppedAt !== null || interrupted !== null) {
+  console.log(`\nnpm test stopped at "${stoppedAt ?? 'the end'}" after ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
+  console.log(`${passed} passed, ${Math.max(failed, 1)} failed`);
+  process.exit(interrupted ?? 1);
+}
+const skipNote = skipped ? ` (${skipped} tier(s) SKIPPED, see above)` : '';
+console.log(`\nAll tiers passed${skipNote} in ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
 console.log(`${passed} passed, ${failed} failed`);

@@ -3,6 +3,8 @@
  * (negotiated from the engine's unversioned /version, never pinned), and what it offers GPU containers. Plain Node.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
@@ -273,8 +275,18 @@ function call0<T>(docker: Docker, method: 'version' | 'ping' | 'info', abortSign
  * defaults read from process.env.DOCKER_HOST, which must not win over the host given here.
  */
 function modemOptions(host: DockerHost, env: NodeJS.ProcessEnv): Docker.DockerOptions {
+  // One connection per request, none kept open: Node 20's global agent keeps idle sockets for 5 s, which keeps a
+  // command-line process alive that long after its last request.
   if (host.kind !== 'tcp') {
-    return { socketPath: host.socketPath, host: undefined, port: undefined, protocol: 'http' };
+    const agent = new http.Agent({ keepAlive: false });
+    // (`agent` reaches docker-modem, whose type declarations do not list it)
+    return {
+      socketPath: host.socketPath,
+      host: undefined,
+      port: undefined,
+      protocol: 'http',
+      agent,
+    } as Docker.DockerOptions;
   }
   const opts: Docker.DockerOptions = {
     socketPath: undefined,
@@ -282,6 +294,7 @@ function modemOptions(host: DockerHost, env: NodeJS.ProcessEnv): Docker.DockerOp
     port: host.port,
     protocol: host.tls ? 'https' : 'http',
     pathPrefix: '/',
+    agent: host.tls ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false }),
   } as Docker.DockerOptions;
   if (host.tls) {
     const dir = env.DOCKER_CERT_PATH || path.join(os.homedir(), '.docker');

@@ -10,27 +10,29 @@ export interface TorchRelease {
   /** major.minor */
   torch: string;
   python: string;
-  /** Wheel variants, stable first (the last one may be experimental). */
+  /** Wheel variants, oldest CUDA first. */
   variants: readonly string[];
+  /** The variant RELEASE.md marks experimental for this release, if any. */
+  experimental?: string;
 }
 
 /** pytorch/pytorch RELEASE.md "Release Compatibility Matrix". */
 export const TORCH_RELEASES: readonly TorchRelease[] = [
-  { torch: '1.13', python: '3.7-3.10', variants: ['cu116', 'cu117'] },
-  { torch: '2.0', python: '3.8-3.11', variants: ['cu117', 'cu118'] },
-  { torch: '2.1', python: '3.8-3.11', variants: ['cu118', 'cu121'] },
-  { torch: '2.2', python: '3.8-3.11', variants: ['cu118', 'cu121'] },
-  { torch: '2.3', python: '3.8-3.11', variants: ['cu118', 'cu121'] },
-  { torch: '2.4', python: '3.8-3.12', variants: ['cu118', 'cu121', 'cu124'] },
+  { torch: '1.13', python: '3.7-3.10', variants: ['cu116', 'cu117'], experimental: 'cu117' },
+  { torch: '2.0', python: '3.8-3.11', variants: ['cu117', 'cu118'], experimental: 'cu118' },
+  { torch: '2.1', python: '3.8-3.11', variants: ['cu118', 'cu121'], experimental: 'cu121' },
+  { torch: '2.2', python: '3.8-3.11', variants: ['cu118', 'cu121'], experimental: 'cu121' },
+  { torch: '2.3', python: '3.8-3.11', variants: ['cu118', 'cu121'], experimental: 'cu121' },
+  { torch: '2.4', python: '3.8-3.12', variants: ['cu118', 'cu121', 'cu124'], experimental: 'cu124' },
   { torch: '2.5', python: '3.9-3.12', variants: ['cu118', 'cu121', 'cu124'] },
-  { torch: '2.6', python: '3.9-3.13', variants: ['cu118', 'cu124', 'cu126'] },
-  { torch: '2.7', python: '3.9-3.13', variants: ['cu118', 'cu126', 'cu128'] },
-  { torch: '2.8', python: '3.9-3.13', variants: ['cu126', 'cu128', 'cu129'] },
-  { torch: '2.9', python: '3.10-3.14', variants: ['cu126', 'cu128', 'cu130'] },
-  { torch: '2.10', python: '3.10-3.14', variants: ['cu126', 'cu128', 'cu130'] },
+  { torch: '2.6', python: '3.9-3.13', variants: ['cu118', 'cu124', 'cu126'], experimental: 'cu126' },
+  { torch: '2.7', python: '3.9-3.13', variants: ['cu118', 'cu126', 'cu128'], experimental: 'cu128' },
+  { torch: '2.8', python: '3.9-3.13', variants: ['cu126', 'cu128', 'cu129'], experimental: 'cu129' },
+  { torch: '2.9', python: '3.10-3.14', variants: ['cu126', 'cu128', 'cu130'], experimental: 'cu130' },
+  { torch: '2.10', python: '3.10-3.14', variants: ['cu126', 'cu128', 'cu130'], experimental: 'cu130' },
   { torch: '2.11', python: '3.10-3.14', variants: ['cu126', 'cu128', 'cu130'] },
-  { torch: '2.12', python: '3.10-3.14', variants: ['cu126', 'cu130', 'cu132'] },
-  { torch: '2.13', python: '3.10-3.15', variants: ['cu126', 'cu130', 'cu132'] },
+  { torch: '2.12', python: '3.10-3.14', variants: ['cu126', 'cu130', 'cu132'], experimental: 'cu132' },
+  { torch: '2.13', python: '3.10-3.15', variants: ['cu126', 'cu130', 'cu132'], experimental: 'cu132' },
   { torch: '2.14', python: '3.10-3.15', variants: ['cu126', 'cu130', 'cu132'] },
 ];
 export const TORCH_RELEASES_SOURCE: SourceId = 'pt_release_md';

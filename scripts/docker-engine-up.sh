@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Starts a private Docker engine for the engine tests, idempotently (reuses one that is already running):
+#   1. Debian packages docker.io (engine 20.10, API 1.41 on Debian 12) and busybox-static, installed when missing
+#      (as root: apt-get update first; otherwise it stops and names the packages).
+#   2. dockerd on its own socket, with its own config file (never /etc/docker/daemon.json), data root, exec root and
+#      containerd namespace, so it never touches a Docker engine the machine may already run.
+#   3. Waits for /_ping, then imports the base image mlc-test/busybox:latest from busybox-static (no registry needed;
+#      skipped when the image is already there).
+# The engine's data (images) stays in .vscode-test/docker/data between runs, so a second start takes a second or two.
+# The socket and exec root live in .vscode-test/docker/run, or in /tmp/mlc-docker-<hash>/ when the project path is too
+# long for a unix socket. Stop it with scripts/docker-engine-down.sh.
+# The last line of its output is DOCKER_HOST=unix://<socket>.
+# usage: bash scripts/docker-engine-up.sh                 start (or reuse) the engine
+#        bash scripts/docker-engine-up.sh --install-only  only install the Debian packages
+# env:   MLC_DOCKER_DIR   folder for the engine's data, logs and state (default: <project>/.vscode-test/docker)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DIR=${MLC_DOCKER_DIR:-$ROOT/.vscode-test/docker}
+APT_PACKAGES=(docker.io busybox-static)
+IMAGE=mlc-test/busybox:latest
+DOCKERD=/usr/sbin/dockerd
+DOCKER=/usr/bin/docker # Debian's CLI, same release as the engine
+BUSYBOX=/bin/busybox   # from busybox-static
+
+say() { echo "[docker-engine-up] $*"; }
+die() {
+  echo "[docker-engine-up] ERROR: $*" >&2
+  exit 1
+}
+now_ms() { date +%s%3N; }
+T_STEP=0
+step_start() { T_STEP=$(now_ms); }
+step_done() { say "$1 ($(awk -v ms=$(($(now_ms) - T_STEP)) 'BEGIN { printf "%.1f s", ms / 1000 }'))"; }
+T_ALL=$(now_ms)
+
+# --- 1. Debian packages -----------------------------------------------------------------------------------------------
+install_packages() {
+  local p missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) == 'install ok installed' ]] || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    say "apt packages present: ${APT_PACKAGES[*]}"
+    return
+  fi
+  [[ $(id -u) -eq 0 ]] || die "missing apt packages for the Docker engine tests: ${missing[*]}. Install them as root:
+    sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}
+then run this script again."
+  step_start
+  mkdir -p "$DIR/logs"
+  local log=$DIR/logs/apt.log
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >"$log" 2>&1 || {
+    tail -30 "$log" >&2
+    die "apt-get update failed (log: $log)"
+  }
+  # The postinst prints "invoke-rc.d: policy-rc.d denied execution of start" where there is no init system: expected.
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1 || {
+    tail -30 "$log" >&2
+    die "apt-get install ${missing[*]} failed (log: $log)"
+  }
+  step_done "apt packages installed: ${missing[*]}"
+}
+
+install_packages
+[[ ${1:-} == --install-only ]] && exit 0
+[[ -z ${1:-} ]] || die "unknown argument: $1 (usage: docker-engine-up.sh [--install-only])"
+
+[[ $(id -u) -eq 0 ]] || die "dockerd needs root: run the engine tests as root (or in a root container / VM)."
+for f in "$DOCKERD" "$DOCKER" "$BUSYBOX"; do [[ -x $f ]] || die "$f is missing: reinstall ${APT_PACKAGES[*]}."; done
+
+# --- paths ------------------------------------------------------------------------------------------------------------
+# A unix socket path must stay under 108 bytes, and containerd puts its sockets under the exec root
+# (<exec root>/containerd/containerd.sock.ttrpc): keep the run folder short, else use /tmp.
+RUN=$DIR/run
+if ((${#RUN} > 50)); then
+  RUN=/tmp/mlc-docker-$(printf '%s' "$DIR" | sha256sum | cut -c1-12)
+fi
+SOCK=$RUN/docker.sock
+PIDFILE=$RUN/docker.pid
+export DOCKER_HOST=unix://$SOCK
+mkdir -p "$DIR/logs" "$DIR/data" "$RUN" || die "cannot create the engine's folders in $DIR and $RUN (set MLC_DOCKER_DIR to a writable folder)."
+printf '%s\n' "$RUN" >"$DIR/run-dir" # read by docker-engine-down.sh
+
+alive() { # a process that exists and is not a zombie (kill -0 succeeds on zombies)
+  local st
+  st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [[ $st != Z ]]
+}
+ping_engine() {
+  if command -v curl >/dev/null; then
+    [[ $(curl -s --max-time 2 --unix-socket "$SOCK" http://localhost/_ping 2>/dev/null) == OK ]]
+  else
+    node -e "require('http').get({socketPath:process.argv[1],path:'/_ping',timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))" "$SOCK"
+  fi
+}
+our_dockerd() { # the pid file names a live dockerd that was started with this pid file
+  local p
+  [[ -f $PIDFILE ]] && p=$(cat "$PIDFILE") && [[ -n $p ]] && alive "$p" &&
+    tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "--pidfile $PIDFILE"
+}
+
+# --- 2. dockerd -------------------------------------------------------------------------------------------------------
+step_start
+started=0
+if our_dockerd && ping_engine; then
+  step_done "dockerd already running (pid $(cat "$PIDFILE"))"
+else
+  if our_dockerd; then
+    die "dockerd (pid $(cat "$PIDFILE")) runs but does not answer on $SOCK: stop it with scripts/docker-engine-down.sh and try again."
+  fi
+  # leftovers of an engine that died (mounts, socket, exec root): clean them up as the down script does
+  if [[ -e $PIDFILE || -e $SOCK || -d $RUN/exec ]] || grep -qF " $DIR/" /proc/mounts || grep -qF " $RUN/" /proc/mounts; then
+    say 'cleaning up after an engine that did not shut down'
+    bash "$ROOT/scripts/docker-engine-down.sh" >&2 || true
+    mkdir -p "$RUN"
+    printf '%s\n' "$RUN" >"$DIR/run-dir"
+  fi
+  # host state that dockerd changes and the down script restores
+  cat /proc/sys/net/ipv4/ip_forward >"$RUN/ip_forward.orig"
+  policy=$(iptables -S FORWARD 2>/dev/null | awk '$1 == "-P" { print $3; exit }')
+  echo "${policy:-ACCEPT}" >"$RUN/forward-policy.orig"
+  if ip link show docker0 >/dev/null 2>&1; then echo 1 >"$RUN/docker0.preexisting"; else rm -f "$RUN/docker0.preexisting"; fi
+  echo '{}' >"$DIR/daemon.json"
+  extra=()
+  if [[ -f $RUN/docker0.preexisting ]]; then
+    # another engine owns docker0 and its iptables chains: stay off them (containers get no default bridge network)
+    extra=(--bridge none --iptables=false --ip-masq=false)
+    say 'docker0 exists (another Docker engine?): starting without the default bridge network'
+  fi
+  : >"$DIR/logs/dockerd.log"
+  setsid "$DOCKERD" \
+    --config-file "$DIR/daemon.json" \
+    --data-root "$DIR/data" \
+    --exec-root "$RUN/exec" \
+    --pidfile "$PIDFILE" \
+    --host "unix://$SOCK" \
+    --containerd-namespace mlc-test \
+    --containerd-plugins-namespace mlc-test-plugins \
+    "${extra[@]}" \
+    >>"$DIR/logs/dockerd.log" 2>&1 </dev/null &
+  pid=$!
+  for ((i = 0; i < 600; i++)); do # up to 60 s
+    ping_engine && break
+    if ! alive "$pid"; then
+      tail -30 "$DIR/logs/dockerd.log" >&2
+      die "dockerd exited while starting (log: $DIR/logs/dockerd.log)."
+    fi
+    sleep 0.1
+  done
+  if ! ping_engine; then
+    tail -30 "$DIR/logs/dockerd.log" >&2
+    die "dockerd did not answer on $SOCK within 60 s (log: $DIR/logs/dockerd.log)."
+  fi
+  started=1
+  step_done "dockerd started (pid $pid, socket $SOCK)"
+fi
+"$DOCKER" info --format '[docker-engine-up] engine {{.ServerVersion}}, storage {{.Driver}}, cgroup {{.CgroupDriver}}/v{{.CgroupVersion}}, runtimes {{range $k, $v := .Runtimes}}{{$k}} {{end}}' ||
+  die "the engine answers /_ping but not docker info (log: $DIR/logs/dockerd.log)."
+
+# --- 3. base image ----------------------------------------------------------------------------------------------------
+step_start
+if "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
+  step_done "$IMAGE present"
+else
+  # `docker import` gives a new image ID on each run: only import when the image is missing
+  bb=$DIR/busybox-rootfs
+  rm -rf "$bb"
+  mkdir -p "$bb"/{bin,etc,tmp,root,proc,sys,dev,workspace,usr}
+  chmod 1777 "$bb/tmp"
+  cp "$BUSYBOX" "$bb/bin/busybox"
+  for a in $("$bb/bin/busybox" --list); do [[ $a == busybox ]] || ln -s busybox "$bb/bin/$a"; done
+  ln -s ../bin "$bb/usr/bin"
+  ln -s bin "$bb/sbin"
+  ln -s ../bin "$bb/usr/sbin"
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$bb/etc/passwd"
+  echo 'root:x:0:' >"$bb/etc/group"
+  tar -C "$bb" -c . | "$DOCKER" import \
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'CMD ["/bin/sh"]' \
+    - "$IMAGE" >/dev/null || die "docker import of $IMAGE failed (log: $DIR/logs/dockerd.log)."
+  rm -rf "$bb"
+  step_done "$IMAGE imported from $BUSYBOX"
+fi
+
+say "ready in $(awk -v ms=$(($(now_ms) - T_ALL)) 'BEGIN { printf "%.1f s", ms / 1000 }')$( ((started)) || echo ' (reused)')"
+echo "DOCKER_HOST=$DOCKER_HOST"
