@@ -51,7 +51,7 @@ stop_pid() { # pid, name: SIGTERM, wait up to 15 s, then SIGKILL
     sleep 0.1
   done
 }
-is_cmd() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"; } # pid, a fixed string of its command line
+is_cmd() { { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | grep -qF -- "$2"; } # pid, a fixed string of its command line
 
 # --- dockerd and its containerd ---------------------------------------------------------------------------------------
 containerd_pid=
@@ -85,12 +85,12 @@ fi
 shim_address=$RUN/exec/containerd/containerd.sock
 shims=()
 for d in /proc/[0-9]*; do
-  cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) || continue
+  cmd=$({ tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null) || continue  # a process may exit while we look
   [[ $cmd == *containerd-shim*" -address $shim_address "* || $cmd == *containerd-shim*" -address $shim_address" ]] || continue
   shims+=("${d#/proc/}")
 done
 for p in "${shims[@]}"; do
-  id=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | awk 'prev == "-id" { print; exit } { prev = $0 }')
+  id=$({ tr '\0' '\n' <"/proc/$p/cmdline"; } 2>/dev/null | awk 'prev == "-id" { print; exit } { prev = $0 }')
   for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do kill -KILL "$c" 2>/dev/null; done
   stop_pid "$p" containerd-shim
   if [[ -n $id ]]; then
