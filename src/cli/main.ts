@@ -8,11 +8,19 @@ import { detectCommand } from './commands/detect';
 import { diffCommand } from './commands/diff';
 import { fingerprintCommand } from './commands/fingerprint';
 import { gpusCommand } from './commands/gpus';
+import { scaffoldCommand } from './commands/scaffold';
 import { type CliCommand, EXIT, type Io, UsageError } from './usage';
 
 declare const ML_CONTAINERS_VERSION: string | undefined;
 
-const COMMANDS: readonly CliCommand[] = [detectCommand, gpusCommand, checkCommand, fingerprintCommand, diffCommand];
+const COMMANDS: readonly CliCommand[] = [
+  detectCommand,
+  scaffoldCommand,
+  gpusCommand,
+  checkCommand,
+  fingerprintCommand,
+  diffCommand,
+];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -26,6 +26,11 @@ export class Config {
     return this.raw.get<string>('gpu.nvidiaSmiPath', '');
   }
 
+  /** A host folder of datasets that new dev containers bind-mount at /datasets ('' for none). */
+  get datasetsPath(): string {
+    return this.raw.get<string>('datasetsPath', '');
+  }
+
   /** The Docker engine address (like DOCKER_HOST), or '' for DOCKER_HOST / the default socket. */
   get dockerHost(): string {
     return this.raw.get<string>('docker.host', '');

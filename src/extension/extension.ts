@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { registerDetectCommand } from './commands/detect';
 import { registerCheckCommand, registerCompareCommand, registerSaveFingerprintCommand } from './commands/doctor';
 import { registerOpenEvidenceCommand, registerShowLogsCommand } from './commands/openEvidence';
+import { registerScaffoldCommand } from './commands/scaffold';
 import { Ctx } from './ctx';
 import { type ProjectViewProvider, registerProjectView } from './views/projectView';
 
@@ -20,6 +21,7 @@ export function activate(context: vscode.ExtensionContext): MlContainersApi {
     registerCheckCommand(ctx);
     registerCompareCommand(ctx);
     registerSaveFingerprintCommand(ctx);
+    registerScaffoldCommand(ctx);
     const view = registerProjectView(ctx.project);
     context.subscriptions.push(view.disposable);
     // detection reads the disk: start it after activation has returned, never during it

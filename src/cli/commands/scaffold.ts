@@ -1,0 +1,139 @@
+import * as os from 'node:os';
+import { parseArgs } from 'node:util';
+import { DetectRootError } from '../../core/detect';
+import { FRAMEWORKS, type Framework } from '../../core/detect/types';
+import { type ScaffoldMode, detectForScaffold, generateScaffold } from '../../core/scaffold/generate';
+import { applyPlan, needsConsent, planScaffold, unifiedDiff } from '../../core/scaffold/plan';
+import { type CliCommand, EXIT, UsageError } from '../usage';
+
+export const scaffoldCommand: CliCommand = {
+  name: 'scaffold',
+  summary:
+    'Write a GPU-ready dev container and a dev/train Dockerfile for the project (edits, never overwrites silently).',
+  usage: `ml-containers scaffold [DIR] [--dry-run] [--json] [--force] [--framework F] [--cuda X.Y] [--python X.Y]
+                       [--base-image REF] [--mode dev|train|both] [--datasets PATH] [--dockerfile-at devcontainer|root]
+
+  Writes .devcontainer/devcontainer.json, .devcontainer/Dockerfile (or ./Dockerfile) and .dockerignore. An existing
+  devcontainer.json is merged (comments and keys kept) and an existing .dockerignore extended, but only with --force;
+  without it the command lists what it would change and exits 1. --dry-run prints the diffs and writes nothing.`,
+  async run(argv, io) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        strict: true,
+        allowPositionals: true,
+        options: {
+          'dry-run': { type: 'boolean', default: false },
+          json: { type: 'boolean', default: false },
+          force: { type: 'boolean', default: false },
+          framework: { type: 'string' },
+          cuda: { type: 'string' },
+          python: { type: 'string' },
+          'base-image': { type: 'string' },
+          mode: { type: 'string', default: 'both' },
+          datasets: { type: 'string' },
+          'dockerfile-at': { type: 'string', default: 'devcontainer' },
+        },
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const v = parsed.values;
+    if (parsed.positionals.length > 1) {
+      throw new UsageError(`scaffold takes one folder, got ${parsed.positionals.length}.`);
+    }
+    if (v.framework !== undefined && !(FRAMEWORKS as readonly string[]).includes(v.framework)) {
+      throw new UsageError(`--framework must be one of ${FRAMEWORKS.join(', ')}, got "${v.framework}".`);
+    }
+    if (v.cuda !== undefined && !/^\d+\.\d+$/.test(v.cuda)) {
+      throw new UsageError(`--cuda needs X.Y, e.g. 12.8, got "${v.cuda}".`);
+    }
+    if (v.python !== undefined && !/^3\.\d+$/.test(v.python)) {
+      throw new UsageError(`--python needs 3.X, e.g. 3.11, got "${v.python}".`);
+    }
+    if (!['dev', 'train', 'both'].includes(v.mode!)) {
+      throw new UsageError(`--mode must be dev, train or both, got "${v.mode}".`);
+    }
+    if (!['devcontainer', 'root'].includes(v['dockerfile-at']!)) {
+      throw new UsageError(`--dockerfile-at must be devcontainer or root.`);
+    }
+
+    let details;
+    try {
+      details = await detectForScaffold(parsed.positionals[0] ?? '.');
+    } catch (err) {
+      if (err instanceof DetectRootError) {
+        io.err(`ml-containers scaffold: ${err.message} Pass the folder of a project.`);
+        return EXIT.failure;
+      }
+      throw err;
+    }
+    const root = details.profile.root;
+    const scaffold = generateScaffold(details.profile, details.packages, {
+      ...(v.framework !== undefined ? { framework: v.framework as Framework } : {}),
+      ...(v.cuda !== undefined ? { cuda: v.cuda } : {}),
+      ...(v.python !== undefined ? { python: v.python } : {}),
+      ...(v['base-image'] !== undefined ? { baseImage: v['base-image'] } : {}),
+      ...(v.datasets !== undefined ? { datasetsPath: v.datasets } : {}),
+      mode: v.mode as ScaffoldMode,
+      dockerfileAt: v['dockerfile-at'] === 'root' ? 'root' : 'devcontainer',
+      hostMemBytes: os.totalmem(),
+    });
+    const plan = await planScaffold(root, scaffold);
+    const invalid = plan.filter((p) => p.action === 'invalid');
+    const blocked = plan.filter((p) => needsConsent(p) && !v.force);
+    const written = v['dry-run'] || invalid.length ? [] : await applyPlan(root, plan, { force: v.force ?? false });
+
+    if (v.json) {
+      io.out(
+        JSON.stringify(
+          {
+            root,
+            dryRun: v['dry-run'],
+            stack: scaffold.stack,
+            installer: scaffold.installer,
+            files: plan.map((p) => ({
+              path: p.path,
+              action: p.action,
+              written: written.includes(p.path),
+              changes: p.changes,
+              ...(v['dry-run'] ? { content: p.content } : {}),
+            })),
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      for (const line of scaffold.stack.why) io.out(`# ${line}`);
+      for (const p of plan) {
+        const state = written.includes(p.path)
+          ? 'written'
+          : p.action === 'unchanged'
+            ? 'unchanged'
+            : v['dry-run']
+              ? `would ${p.action}`
+              : p.action === 'invalid'
+                ? 'NOT valid, left alone'
+                : 'NOT written';
+        io.out(`${p.path}: ${p.action} (${state})`);
+        for (const c of p.changes) io.out(`  ${c.kind}: ${c.path}: ${c.message}`);
+        if (v['dry-run'] && p.action !== 'unchanged') io.out(unifiedDiff(p));
+      }
+    }
+    if (invalid.length) {
+      io.err(
+        `ml-containers scaffold: ${invalid.map((p) => p.path).join(', ')} could not be parsed, so nothing was written; fix the file (see the change above) and run scaffold again.`,
+      );
+      return EXIT.failure;
+    }
+    if (!v['dry-run'] && blocked.length) {
+      io.err(
+        `ml-containers scaffold: ${blocked.map((p) => `${p.path} (${p.action})`).join(', ')} already exist${blocked.length > 1 ? '' : 's'} and would change; see the diff with --dry-run, then run again with --force to write.`,
+      );
+      return EXIT.failure;
+    }
+    return EXIT.ok;
+  },
+};

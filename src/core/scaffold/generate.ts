@@ -1,0 +1,434 @@
+/**
+ * The files a scaffold writes, as text: `.devcontainer/devcontainer.json` (JSON with comments explaining each GPU
+ * choice), a two-stage Dockerfile (`dev`: dependencies only, code mounted; `train`: the code and the launcher as entry
+ * point) and `.dockerignore`. Pure: profile and choices in, file contents out.
+ */
+import * as path from 'node:path';
+import type { DeclaredPackage } from '../detect/declarations';
+import { type ProjectDetails, detectProjectDetailed } from '../detect/detect';
+import type { ProjectProfile } from '../detect/types';
+import { type StackChoice, type StackOptions, chooseStack } from './stack';
+import type { DevcontainerGpuSettings } from './types';
+
+export type ScaffoldMode = 'dev' | 'train' | 'both';
+
+export interface ScaffoldOptions extends StackOptions {
+  mode?: ScaffoldMode;
+  /** A host folder of datasets, bind-mounted at /datasets (setting mlContainers.datasetsPath). */
+  datasetsPath?: string;
+  /** Host memory in bytes, to size /dev/shm (half of it, at most 16 GiB, at least 1 GiB). */
+  hostMemBytes?: number;
+  /** Where the Dockerfile goes: next to devcontainer.json (default) or at the project root. */
+  dockerfileAt?: 'devcontainer' | 'root';
+}
+
+export interface GeneratedFile {
+  /** Relative to the project root, with `/`. */
+  path: string;
+  content: string;
+}
+
+export interface Scaffold {
+  stack: StackChoice;
+  settings: DevcontainerGpuSettings;
+  files: GeneratedFile[];
+  /** The environment installer the dev stage uses. */
+  installer: 'pip' | 'uv' | 'poetry' | 'conda' | 'none';
+}
+
+const USER = 'vscode';
+const GIB = 1024 ** 3;
+
+export function shmSizeFor(hostMemBytes: number | undefined): string {
+  if (!hostMemBytes) return '16g';
+  const gib = Math.max(1, Math.min(16, Math.floor(hostMemBytes / 2 / GIB)));
+  return `${gib}g`;
+}
+
+function installerFor(profile: ProjectProfile): Scaffold['installer'] {
+  const top = new Set(profile.envFiles.filter((f) => !f.includes('/')));
+  if (top.has('environment.yml') || top.has('environment.yaml')) return 'conda';
+  if (top.has('poetry.lock')) return 'poetry';
+  if (top.has('uv.lock')) return 'uv';
+  if ([...top].some((f) => /^requirements[^/]*\.txt$/i.test(f))) return 'pip';
+  if (top.has('pyproject.toml')) return 'uv';
+  return 'none';
+}
+
+function mainRequirements(profile: ProjectProfile): string[] {
+  const reqs = profile.envFiles.filter((f) => !f.includes('/') && /^requirements[^/]*\.txt$/i.test(f));
+  const main = reqs.filter((f) => /^requirements\.txt$/i.test(f));
+  return main.length ? main : reqs;
+}
+
+export function gpuSettings(
+  profile: ProjectProfile,
+  stack: StackChoice,
+  opts: ScaffoldOptions,
+): DevcontainerGpuSettings {
+  const home = `/home/${USER}`;
+  const shm = shmSizeFor(opts.hostMemBytes);
+  const mounts = [
+    `source=mlc-pip-cache,target=${home}/.cache/pip,type=volume`,
+    `source=mlc-hf-cache,target=${home}/.cache/huggingface,type=volume`,
+    `source=mlc-torch-cache,target=${home}/.cache/torch,type=volume`,
+  ];
+  if (opts.datasetsPath) mounts.unshift(`source=${opts.datasetsPath},target=/datasets,type=bind,consistency=cached`);
+  const containerEnv: Record<string, string> = {
+    PIP_CACHE_DIR: `${home}/.cache/pip`,
+    HF_HOME: `${home}/.cache/huggingface`,
+    TORCH_HOME: `${home}/.cache/torch`,
+  };
+  if (opts.datasetsPath) containerEnv.DATASETS_DIR = '/datasets';
+  return {
+    gpu: profile.needsGpu === 'yes' ? true : 'optional',
+    runArgs: [`--shm-size=${shm}`, '--ulimit', 'memlock=-1', '--ulimit', 'stack=67108864'],
+    mounts,
+    containerEnv,
+    extensions: ['ms-python.python', 'ms-toolsai.jupyter'],
+    why: {
+      hostRequirements:
+        profile.needsGpu === 'yes'
+          ? 'GPU required: the code uses CUDA without a CPU fallback. Requested here, never as "--gpus all" in runArgs, which fails on machines without an NVIDIA runtime.'
+          : 'GPU "optional": the container gets the GPUs when the host has them and still opens on a laptop without one (a hard-coded "--gpus all" in runArgs would fail there).',
+      runArgs: `Docker's default /dev/shm is 64 MB: PyTorch DataLoader workers and NCCL crash with "Bus error" when it fills (${shm} = half the host's memory, at most 16g). Unlimited memlock and a 64 MB stack, as NVIDIA recommends for CUDA containers. One token per element.`,
+      mounts: `${opts.datasetsPath ? 'Datasets from the host at /datasets (setting mlContainers.datasetsPath); ' : 'Set mlContainers.datasetsPath to mount a datasets folder at /datasets. '}Named volumes keep pip, Hugging Face and torch hub downloads across rebuilds.`,
+      containerEnv: 'Cache locations inside the named volumes.',
+    },
+  };
+}
+
+function launcherCommand(profile: ProjectProfile): { argv: string[]; why: string } {
+  const entry = profile.entrypoints[0];
+  if (!entry) {
+    return { argv: ['bash'], why: 'No training entry script was detected: set ENTRYPOINT to your training command.' };
+  }
+  switch (profile.launcher) {
+    case 'torchrun':
+      return {
+        argv: ['torchrun', '--nproc_per_node=gpu', entry],
+        why: `torchrun starts one process per GPU (--nproc_per_node=gpu) running ${entry}.`,
+      };
+    case 'accelerate':
+      return {
+        argv: ['accelerate', 'launch', entry],
+        why: `accelerate launch runs ${entry} with the project's Accelerate configuration.`,
+      };
+    case 'deepspeed':
+      return { argv: ['deepspeed', entry], why: `The DeepSpeed launcher runs ${entry} on every visible GPU.` };
+    case 'horovod':
+      return {
+        argv: ['horovodrun', '-np', '1', 'python', entry],
+        why: `horovodrun runs ${entry}; set -np to the number of processes.`,
+      };
+    default:
+      return { argv: ['python', entry], why: `python ${entry} (no distributed launcher detected).` };
+  }
+}
+
+const jsonStr = (v: unknown): string => JSON.stringify(v);
+const comment = (text: string, indent: string): string =>
+  wrap(text, 110 - indent.length)
+    .map((l) => `${indent}// ${l}`)
+    .join('\n');
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + word.length + 1 > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+function postCreateCommand(installer: Scaffold['installer'], profile: ProjectProfile): string | null {
+  const reqs = mainRequirements(profile);
+  switch (installer) {
+    case 'pip':
+      return reqs.length ? reqs.map((r) => `pip install -r ${r}`).join(' && ') : null;
+    case 'uv':
+      return profile.envFiles.includes('uv.lock') ? 'uv sync --active --frozen' : 'uv pip install -r pyproject.toml';
+    case 'poetry':
+      return 'poetry install --no-root';
+    case 'conda':
+      return `micromamba install -y -p /opt/env -f ${profile.envFiles.find((f) => /^environment\.ya?ml$/.test(f))}`;
+    default:
+      return null;
+  }
+}
+
+export function devcontainerJson(
+  profile: ProjectProfile,
+  stack: StackChoice,
+  settings: DevcontainerGpuSettings,
+  installer: Scaffold['installer'],
+  dockerfilePath: string,
+): string {
+  const name = path.basename(profile.root);
+  const fw = stack.framework
+    ? `${{ pytorch: 'PyTorch', tensorflow: 'TensorFlow', jax: 'JAX' }[stack.framework]}${stack.cuda ? `, CUDA ${stack.cuda}` : ''}`
+    : 'CPU';
+  const i = '  ';
+  const lines: string[] = [
+    `// Dev container for ${name}, made by ML Containers from the detected project (${fw}).`,
+    '// Edit freely: running "Add GPU Dev Container" again merges into this file and keeps your changes and comments.',
+    '{',
+    `${i}"name": ${jsonStr(`${name} (${fw})`)},`,
+    comment(
+      `The image: the Dockerfile's "dev" stage (frameworks and dependencies only; the code is mounted, not copied). ${stack.why.join(' ')}`,
+      i,
+    ),
+    `${i}"build": {`,
+    `${i}${i}"dockerfile": ${jsonStr(dockerfilePath)},`,
+    `${i}${i}"context": "..",`,
+    `${i}${i}"target": "dev",`,
+    `${i}${i}"args": { "BASE_IMAGE": ${jsonStr(stack.baseImage)}, "PYTHON_VERSION": ${jsonStr(stack.python)} }`,
+    `${i}},`,
+  ];
+  if (stack.framework) {
+    lines.push(
+      comment(settings.why.hostRequirements!, i),
+      `${i}"hostRequirements": { "gpu": ${jsonStr(settings.gpu)} },`,
+    );
+  }
+  lines.push(
+    comment(settings.why.runArgs!, i),
+    `${i}"runArgs": [${settings.runArgs.map(jsonStr).join(', ')}],`,
+    comment(settings.why.mounts!, i),
+    `${i}"mounts": [`,
+    ...settings.mounts.map((m, k) => `${i}${i}${jsonStr(m)}${k < settings.mounts.length - 1 ? ',' : ''}`),
+    `${i}],`,
+    comment(settings.why.containerEnv!, i),
+    `${i}"containerEnv": {`,
+    ...Object.entries(settings.containerEnv).map(
+      ([k, v], n, all) => `${i}${i}${jsonStr(k)}: ${jsonStr(v)}${n < all.length - 1 ? ',' : ''}`,
+    ),
+    `${i}},`,
+    `${i}"customizations": { "vscode": { "extensions": [${settings.extensions.map(jsonStr).join(', ')}] } },`,
+    comment(
+      `Work as a non-root user (uid 1000), so files created in the mounted project belong to you on the host.`,
+      i,
+    ),
+    `${i}"remoteUser": "${USER}"`,
+  );
+  const post = postCreateCommand(installer, profile);
+  if (post) {
+    lines[lines.length - 1] += ',';
+    lines.push(
+      comment(
+        `Re-syncs the environment (${installer}) when the container is created, so dependency changes since the image was built are picked up.`,
+        i,
+      ),
+      `${i}"postCreateCommand": ${jsonStr(post)}`,
+    );
+  }
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}
+
+function envCopyAndInstall(installer: Scaffold['installer'], profile: ProjectProfile, stack: StackChoice): string[] {
+  const extra = stack.extraIndexUrl ? ` --extra-index-url ${stack.extraIndexUrl}` : '';
+  const out: string[] = [];
+  const top = profile.envFiles.filter((f) => !f.includes('/'));
+  switch (installer) {
+    case 'pip': {
+      const reqs = top.filter((f) => /^requirements[^/]*\.txt$/i.test(f));
+      out.push('# Dependencies only: the requirement files, not the code (a code change does not rebuild this layer).');
+      out.push(`COPY ${reqs.join(' ')} ./`);
+      out.push(
+        `RUN pip install${extra} ${mainRequirements(profile)
+          .map((r) => `-r ${r}`)
+          .join(' ')}`,
+      );
+      break;
+    }
+    case 'uv': {
+      const files = top.filter((f) => f === 'pyproject.toml' || f === 'uv.lock');
+      out.push(
+        '# Dependencies only, with uv from pyproject.toml (the project itself is installed from the mounted code).',
+      );
+      out.push(`COPY ${files.join(' ')} ./`);
+      out.push(`RUN pip install uv && uv pip install${extra} -r pyproject.toml`);
+      break;
+    }
+    case 'poetry': {
+      out.push('# Dependencies only, with Poetry into the image environment (no virtualenv of its own).');
+      out.push(`COPY ${top.filter((f) => f === 'pyproject.toml' || f === 'poetry.lock').join(' ')} ./`);
+      out.push(
+        'RUN pip install poetry && poetry config virtualenvs.create false && poetry install --no-root --no-interaction',
+      );
+      break;
+    }
+    case 'conda': {
+      const env = top.find((f) => /^environment\.ya?ml$/.test(f))!;
+      out.push(`# The conda environment from ${env}, created with micromamba at /opt/env.`);
+      out.push(`COPY ${env} ./`);
+      out.push(`RUN micromamba create -y -p /opt/env -f ${env} && micromamba clean -a -y`);
+      break;
+    }
+    default:
+      break;
+  }
+  if (stack.frameworkRequirement) {
+    out.push(`# The framework build for this CUDA (the project's files do not declare it).`);
+    out.push(`RUN pip install${extra} ${jsonStr(stack.frameworkRequirement)}`);
+  }
+  return out;
+}
+
+export function dockerfile(
+  profile: ProjectProfile,
+  stack: StackChoice,
+  installer: Scaffold['installer'],
+  mode: ScaffoldMode,
+): string {
+  const name = path.basename(profile.root);
+  const launch = launcherCommand(profile);
+  const pythonSetup =
+    installer === 'conda'
+      ? [
+          '# micromamba for the conda environment; its Python comes from environment.yml.',
+          'RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl bzip2 \\',
+          ' && curl -fsSL https://micro.mamba.pm/api/micromamba/linux-64/latest | tar -xj -C /usr/local bin/micromamba \\',
+          ' && rm -rf /var/lib/apt/lists/*',
+          'ENV MAMBA_ROOT_PREFIX=/opt/micromamba PATH=/opt/env/bin:$PATH',
+        ]
+      : [
+          "# Python: the image's own when it is PYTHON_VERSION, otherwise one installed with uv; in a venv at /opt/venv.",
+          'RUN if ! command -v python3 >/dev/null 2>&1; then \\',
+          '      apt-get update && apt-get install -y --no-install-recommends python3 python3-venv python3-pip ca-certificates \\',
+          '      && rm -rf /var/lib/apt/lists/*; \\',
+          '    fi \\',
+          ' && if [ "$(python3 -c \'import sys; print("%d.%d" % sys.version_info[:2])\')" = "$PYTHON_VERSION" ]; then \\',
+          '      python3 -m venv /opt/venv; \\',
+          '    else \\',
+          '      PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install uv && uv venv --python "$PYTHON_VERSION" /opt/venv; \\',
+          '    fi',
+          'ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH',
+        ];
+  const labels = [
+    `org.opencontainers.image.title=${jsonStr(name)}`,
+    `org.ml-containers.framework=${jsonStr(stack.framework ?? 'none')}`,
+    ...(stack.frameworkVersion ? [`org.ml-containers.framework-version=${jsonStr(stack.frameworkVersion)}`] : []),
+    `org.ml-containers.cuda=${jsonStr(stack.cuda ?? 'none')}`,
+    `org.ml-containers.python=${jsonStr(stack.python)}`,
+  ];
+  const lines = [
+    `# Training environment for ${name}, made by ML Containers from the detected project.`,
+    '#   dev:   frameworks and dependencies only; the dev container mounts the code (for working together)',
+    '#   train: dev plus the code, started by the launcher (for clusters: docker build --target train .)',
+    ...stack.why.map((w) => `# ${w}`),
+    `ARG BASE_IMAGE=${stack.baseImage}`,
+    '',
+    'FROM ${BASE_IMAGE} AS dev',
+    `ARG PYTHON_VERSION=${stack.python}`,
+    `ARG USERNAME=${USER}`,
+    'ARG USER_UID=1000',
+    'ENV DEBIAN_FRONTEND=noninteractive PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1',
+    '# What this image is, for later checks (ml-containers check reads these labels back).',
+    `LABEL ${labels.join(' \\\n      ')}`,
+    ...pythonSetup,
+    "# A non-root user with the host user's usual uid, so files in the mounted project stay yours.",
+    'RUN id -u "$USERNAME" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --non-unique --uid "$USER_UID" "$USERNAME"',
+    'WORKDIR /workspace',
+    ...envCopyAndInstall(installer, profile, stack),
+    `RUN chown -R "$USERNAME" ${installer === 'conda' ? '/opt/env' : '/opt/venv'} /workspace`,
+    'USER $USERNAME',
+  ];
+  if (mode !== 'dev') {
+    lines.push(
+      '',
+      'FROM dev AS train',
+      `ARG USERNAME=${USER}`,
+      '# The code, for running where nothing is mounted (a cluster node).',
+      'COPY --chown=$USERNAME . /workspace',
+      `# ${launch.why} Arguments after the image name are passed on.`,
+      `ENTRYPOINT ${JSON.stringify(launch.argv)}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const DOCKERIGNORE = `# Keeps the build context small and the training image free of data and secrets (made by ML Containers).
+.git
+.gitignore
+**/__pycache__
+**/*.py[cod]
+**/.ipynb_checkpoints
+.venv
+venv
+env
+.env
+.mypy_cache
+.pytest_cache
+.ruff_cache
+*.egg-info
+node_modules
+.ml-containers
+# datasets, checkpoints and experiment logs
+data
+datasets
+checkpoints
+**/*.ckpt
+**/*.pt
+**/*.pth
+**/*.safetensors
+**/*.bin
+wandb
+mlruns
+lightning_logs
+outputs
+runs
+`;
+
+export function generateScaffold(
+  profile: ProjectProfile,
+  packages: readonly DeclaredPackage[],
+  opts: ScaffoldOptions = {},
+): Scaffold {
+  const stack = chooseStack(profile, packages, opts);
+  const installer = installerFor(profile);
+  const settings = gpuSettings(profile, stack, opts);
+  const mode = opts.mode ?? 'both';
+  const dockerfileRel = opts.dockerfileAt === 'root' ? 'Dockerfile' : '.devcontainer/Dockerfile';
+  const files: GeneratedFile[] = [];
+  if (mode !== 'train') {
+    files.push({
+      path: '.devcontainer/devcontainer.json',
+      content: devcontainerJson(
+        profile,
+        stack,
+        settings,
+        installer,
+        opts.dockerfileAt === 'root' ? '../Dockerfile' : 'Dockerfile',
+      ),
+    });
+  }
+  files.push({ path: dockerfileRel, content: dockerfile(profile, stack, installer, mode) });
+  files.push({ path: '.dockerignore', content: DOCKERIGNORE });
+  return { stack, settings, files, installer };
+}
+
+/** The header our generated files carry: files with it are ours, and say nothing new about the project. */
+export const GENERATED_MARKER = 'made by ML Containers';
+
+/**
+ * Detects the project for scaffolding: like detectProjectDetailed, but files this scaffold wrote earlier (they carry
+ * GENERATED_MARKER) are not read as the project's own pins, so scaffolding twice gives the same files.
+ */
+export async function detectForScaffold(root: string, opts: { signal?: AbortSignal } = {}): Promise<ProjectDetails> {
+  const { readFile } = await import('node:fs/promises');
+  const exclude: string[] = [];
+  for (const rel of ['.devcontainer/devcontainer.json', '.devcontainer/Dockerfile', 'Dockerfile']) {
+    try {
+      if ((await readFile(path.join(root, rel), 'utf8')).includes(GENERATED_MARKER)) exclude.push(`/${rel}`);
+    } catch {
+      // not there
+    }
+  }
+  return detectProjectDetailed(root, { exclude, ...(opts.signal ? { signal: opts.signal } : {}) });
+}

@@ -1,0 +1,204 @@
+/**
+ * Choosing the base image and framework build from facts: the project's own pins first (a +cuXYZ wheel, a cuXYZ
+ * index, pytorch-cuda=, cudatoolkit=, its Python), then the newest combination the data tables mark as supported.
+ * Every choice carries its reason, written as a comment into the generated files.
+ */
+import { NVIDIA_CUDA_SUGGESTED_TAGS } from '../compat/data/cuda';
+import { JAX_EXTRAS, TF_BUILDS, TORCH_RELEASES } from '../compat/data/frameworks';
+import { compareVersions, cudaFromVariant, majorMinorOf, majorOf, variantFromCuda } from '../compat/versions';
+import type { DeclaredPackage } from '../detect/declarations';
+import type { Framework, ProjectProfile } from '../detect/types';
+
+export type ComputeFramework = 'pytorch' | 'tensorflow' | 'jax';
+
+export interface StackOptions {
+  framework?: Framework;
+  cuda?: string;
+  python?: string;
+  baseImage?: string;
+}
+
+export interface StackChoice {
+  baseImage: string;
+  /** The framework that decides the CUDA stack, or null for a CPU-only project. */
+  framework: ComputeFramework | null;
+  frameworkVersion: string | null;
+  /** major.minor of the framework's CUDA build, null for CPU. */
+  cuda: string | null;
+  /** major.minor of the Python the environment uses. */
+  python: string;
+  /** Extra index for the framework's CUDA wheels (PyTorch's cuXYZ index). */
+  extraIndexUrl: string | null;
+  /** A requirement to install when the project's own files do not declare the framework. */
+  frameworkRequirement: string | null;
+  /** Why, one line each; written as comments. */
+  why: string[];
+}
+
+/** The Python of each Ubuntu release the nvidia/cuda images are built on. */
+const UBUNTU_PYTHON: Record<string, string> = { '22.04': '3.10', '24.04': '3.12' };
+const DEFAULT_CPU_PYTHON = '3.12';
+
+function computeFramework(profile: ProjectProfile, option?: Framework): ComputeFramework | null {
+  const fw = option ?? profile.primaryFramework;
+  const has = (f: Framework): boolean => profile.frameworks.includes(f) || fw === f;
+  if (fw === 'pytorch' || fw === 'lightning' || (fw === 'transformers' && !has('tensorflow'))) return 'pytorch';
+  if (fw === 'tensorflow' || fw === 'keras') return has('jax') && !has('tensorflow') ? 'jax' : 'tensorflow';
+  if (fw === 'jax') return 'jax';
+  if (has('pytorch')) return 'pytorch';
+  if (has('tensorflow')) return 'tensorflow';
+  if (has('jax')) return 'jax';
+  return null;
+}
+
+function pinnedVersion(packages: readonly DeclaredPackage[], names: readonly string[]): string | null {
+  const p = packages.find((x) => names.includes(x.name) && /^(?:==|===)\s*\d/.test(x.spec));
+  return p
+    ? p.spec
+        .replace(/^={2,3}\s*/, '')
+        .split(',')[0]!
+        .replace(/\+.*$/, '')
+        .replace(/\.\*$/, '')
+    : null;
+}
+
+function nvidiaCudaImage(cuda: string): string | null {
+  const tag = NVIDIA_CUDA_SUGGESTED_TAGS[majorMinorOf(cuda)];
+  return tag ? `nvidia/cuda:${tag}` : null;
+}
+
+const ubuntuOf = (image: string): string | null => /ubuntu(\d+\.\d+)/.exec(image)?.[1] ?? null;
+
+export function chooseStack(
+  profile: ProjectProfile,
+  packages: readonly DeclaredPackage[],
+  opts: StackOptions = {},
+): StackChoice {
+  const why: string[] = [];
+  const framework = computeFramework(profile, opts.framework);
+  let python = opts.python ?? profile.pythonVersion ?? null;
+  if (opts.python) why.push(`Python ${opts.python}: chosen with --python.`);
+  else if (profile.pythonVersion) why.push(`Python ${profile.pythonVersion}: the project pins it.`);
+
+  if (framework === null) {
+    python ??= DEFAULT_CPU_PYTHON;
+    const baseImage = opts.baseImage ?? `python:${python}-slim-bookworm`;
+    why.push(
+      profile.needsGpu === 'no'
+        ? `No GPU framework: a CPU image (${baseImage}) is smaller and opens everywhere.`
+        : `No deep-learning framework found: ${baseImage}.`,
+    );
+    return {
+      baseImage,
+      framework,
+      frameworkVersion: null,
+      cuda: null,
+      python,
+      extraIndexUrl: null,
+      frameworkRequirement: null,
+      why,
+    };
+  }
+
+  if (framework === 'pytorch') {
+    const pinned = pinnedVersion(packages, ['torch', 'pytorch']);
+    const release = pinned
+      ? TORCH_RELEASES.find((r) => r.torch === majorMinorOf(pinned))
+      : TORCH_RELEASES[TORCH_RELEASES.length - 1];
+    const version = pinned ?? `${release?.torch ?? '2.7'}.*`;
+    if (pinned) why.push(`PyTorch ${pinned}: the project pins it.`);
+    else why.push(`PyTorch ${release?.torch}: the newest release in the support table (nothing pinned).`);
+    const variants = (release?.variants ?? []).filter((v) => nvidiaCudaImage(cudaFromVariant(v) ?? '') !== null);
+    let cuda = opts.cuda ?? profile.cudaHint;
+    if (cuda) {
+      why.push(`CUDA ${cuda}: ${opts.cuda ? 'chosen with --cuda' : 'the project pins it'}.`);
+      if (release && !release.variants.includes(variantFromCuda(cuda))) {
+        why.push(`Note: PyTorch ${release.torch} has no CUDA ${cuda} wheels (it has ${release.variants.join(', ')}).`);
+      }
+    } else {
+      const stable = variants.filter((v) => v !== release?.experimental);
+      const pick = (stable.length ? stable : variants)[(stable.length ? stable : variants).length - 1];
+      cuda = pick ? cudaFromVariant(pick) : '12.8';
+      why.push(
+        `CUDA ${cuda}: the newest stable CUDA build of PyTorch ${release?.torch} with an nvidia/cuda base image.`,
+      );
+    }
+    const baseImage = opts.baseImage ?? nvidiaCudaImage(cuda!) ?? 'nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04';
+    if (!opts.baseImage) {
+      why.push(
+        `Base image ${baseImage}: NVIDIA's image for CUDA ${majorMinorOf(cuda!)} (cuDNN, runtime libraries, NVIDIA_REQUIRE_CUDA).`,
+      );
+    }
+    python ??= UBUNTU_PYTHON[ubuntuOf(baseImage) ?? ''] ?? DEFAULT_CPU_PYTHON;
+    const declared = packages.some((p) => p.name === 'torch' || p.name === 'pytorch');
+    return {
+      baseImage,
+      framework,
+      frameworkVersion: pinned,
+      cuda: majorMinorOf(cuda!),
+      python,
+      extraIndexUrl: `https://download.pytorch.org/whl/${variantFromCuda(cuda!)}`,
+      frameworkRequirement: declared ? null : `torch==${version}`,
+      why,
+    };
+  }
+
+  if (framework === 'tensorflow') {
+    const pinned = pinnedVersion(packages, ['tensorflow', 'tensorflow-gpu', 'tf-nightly']);
+    const build = (pinned ? TF_BUILDS.find((b) => b.tf === majorMinorOf(pinned)) : undefined) ?? TF_BUILDS[0]!;
+    const version = pinned ?? `${build.tf}.*`;
+    why.push(
+      pinned
+        ? `TensorFlow ${pinned}: the project pins it.`
+        : `TensorFlow ${build.tf}: the newest tested release (nothing pinned).`,
+    );
+    const cuda = opts.cuda ?? profile.cudaHint ?? build.cuda;
+    why.push(
+      `CUDA ${cuda}: ${opts.cuda ? 'chosen with --cuda' : profile.cudaHint ? 'the project pins it' : `TensorFlow ${build.tf} is tested with CUDA ${build.cuda} and cuDNN ${build.cudnn}`}.`,
+    );
+    const cudaImage =
+      nvidiaCudaImage(cuda) ??
+      Object.entries(NVIDIA_CUDA_SUGGESTED_TAGS)
+        .map(([c]) => c)
+        .filter((c) => compareVersions(c, cuda) <= 0 && majorOf(c) === majorOf(cuda))
+        .map(nvidiaCudaImage)
+        .pop();
+    const baseImage = opts.baseImage ?? cudaImage ?? `tensorflow/tensorflow:${pinned ?? `${build.tf}.0`}-gpu`;
+    python ??= UBUNTU_PYTHON[ubuntuOf(baseImage) ?? ''] ?? '3.11';
+    const declared = packages.some((p) => p.name.startsWith('tensorflow'));
+    return {
+      baseImage,
+      framework,
+      frameworkVersion: pinned,
+      cuda: majorMinorOf(cuda),
+      python,
+      extraIndexUrl: null,
+      frameworkRequirement: declared ? null : `tensorflow[and-cuda]==${version}`,
+      why,
+    };
+  }
+
+  // JAX: nvidia/cuda plus jax[cudaNN] wheels
+  const pinned = pinnedVersion(packages, ['jax']);
+  const jaxCuda = packages
+    .find((p) => p.name === 'jax' && p.extras.some((e) => /^cuda\d+/.test(e)))
+    ?.extras.find((e) => /^cuda\d+/.test(e));
+  const extra = JAX_EXTRAS.find((x) => jaxCuda?.startsWith(x.extra)) ?? JAX_EXTRAS.find((x) => x.extra === 'cuda12')!;
+  const cuda = opts.cuda ?? profile.cudaHint ?? (extra.cudaMajor === 13 ? '13.0' : '12.8');
+  why.push(
+    `JAX${pinned ? ` ${pinned}` : ''} with jax[${extra.extra}] wheels${jaxCuda ? ' (the project asks for them)' : ''} on CUDA ${cuda}.`,
+  );
+  const baseImage = opts.baseImage ?? nvidiaCudaImage(cuda) ?? 'nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04';
+  python ??= UBUNTU_PYTHON[ubuntuOf(baseImage) ?? ''] ?? DEFAULT_CPU_PYTHON;
+  const declared = packages.some((p) => p.name === 'jax');
+  return {
+    baseImage,
+    framework: 'jax',
+    frameworkVersion: pinned,
+    cuda: majorMinorOf(cuda),
+    python,
+    extraIndexUrl: null,
+    frameworkRequirement: declared ? null : `jax[${extra.extra}]${pinned ? `==${pinned}` : ''}`,
+    why,
+  };
+}

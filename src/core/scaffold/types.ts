@@ -1,0 +1,28 @@
+/** What scaffolding decides for a project, before it becomes file contents. */
+
+/** The GPU-related settings a dev container needs, whether written fresh or merged into an existing file. */
+export interface DevcontainerGpuSettings {
+  /** `true` when the project needs a GPU, `'optional'` when it also runs on the CPU (never `--gpus` in runArgs). */
+  gpu: true | 'optional';
+  /** Tokens runArgs must contain, one token per element, e.g. `--shm-size=16g`, `--ulimit`, `memlock=-1`. */
+  runArgs: string[];
+  /** Mount strings (`source=…,target=…,type=volume|bind`). */
+  mounts: string[];
+  containerEnv: Record<string, string>;
+  /** VS Code extension ids for customizations.vscode.extensions. */
+  extensions: string[];
+  /** Why each choice was made, keyed by the top-level property (written as comments in new files). */
+  why: Record<string, string>;
+}
+
+/** One change a merge made, or would have to make by hand, in words for the user. */
+export interface MergeChange {
+  kind: 'added' | 'replaced' | 'removed' | 'kept' | 'manual';
+  path: string;
+  message: string;
+}
+
+export interface MergeResult {
+  text: string;
+  changes: MergeChange[];
+}

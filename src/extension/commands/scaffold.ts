@@ -1,0 +1,162 @@
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import { detectForScaffold, generateScaffold } from '../../core/scaffold/generate';
+import { type PlannedFile, applyPlan, needsConsent, planScaffold } from '../../core/scaffold/plan';
+import { errorMessage } from '../../core/util/errors';
+import type { Ctx } from '../ctx';
+import { registerCommand } from './register';
+
+export const PROPOSED_SCHEME = 'ml-containers-proposed';
+const DEV_CONTAINERS_ID = 'ms-vscode-remote.remote-containers';
+
+/** Proposed file contents, shown on the right of a diff editor before anything is written. */
+class ProposedContent implements vscode.TextDocumentContentProvider {
+  private readonly docs = new Map<string, string>();
+  set(uri: vscode.Uri, text: string): void {
+    this.docs.set(uri.toString(), text);
+  }
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.docs.get(uri.toString()) ?? '';
+  }
+}
+
+export interface ScaffoldCommandOptions {
+  dockerfileAt?: 'devcontainer' | 'root';
+  /** Do not offer "Reopen in Container" afterwards (tests, batch use). */
+  noReopen?: boolean;
+}
+
+export interface ScaffoldCommandResult {
+  written: string[];
+  plan: { path: string; action: string }[];
+}
+
+/**
+ * "Add GPU Dev Container…": detects the project, generates the dev container and Dockerfile, shows every change to
+ * an existing file as a diff and asks before writing; then offers "Reopen in Container".
+ */
+export function registerScaffoldCommand(ctx: Ctx): void {
+  const proposed = new ProposedContent();
+  ctx.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, proposed));
+  registerCommand(
+    ctx,
+    'mlContainers.addDevContainer',
+    async (target?: vscode.Uri, options: ScaffoldCommandOptions = {}): Promise<ScaffoldCommandResult | undefined> => {
+      const folder = target ? vscode.workspace.getWorkspaceFolder(target) : vscode.workspace.workspaceFolders?.[0];
+      if (!folder) {
+        void vscode.window.showInformationMessage(
+          'Open the folder of a machine-learning project first, then run Add GPU Dev Container.',
+        );
+        return undefined;
+      }
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window.showWarningMessage(
+          'This folder is not trusted: trust it (Manage Workspace Trust) before ML Containers writes files into it.',
+        );
+        return undefined;
+      }
+      let dockerfileAt = options.dockerfileAt;
+      if (!dockerfileAt) {
+        const pick = await vscode.window.showQuickPick(
+          [
+            {
+              label: '.devcontainer/Dockerfile',
+              description: 'recommended: next to devcontainer.json',
+              value: 'devcontainer' as const,
+            },
+            {
+              label: 'Dockerfile at the project root',
+              description: 'for building the training image with `docker build .`',
+              value: 'root' as const,
+            },
+          ],
+          { title: 'Add GPU Dev Container: where should the Dockerfile go?' },
+        );
+        if (!pick) return undefined;
+        dockerfileAt = pick.value;
+      }
+      const root = folder.uri.fsPath;
+      const details = await detectForScaffold(root);
+      const datasets = ctx.config.datasetsPath;
+      const scaffold = generateScaffold(details.profile, details.packages, {
+        dockerfileAt,
+        hostMemBytes: os.totalmem(),
+        ...(datasets ? { datasetsPath: datasets } : {}),
+      });
+      const plan = await planScaffold(root, scaffold);
+      const invalid = plan.find((p) => p.action === 'invalid');
+      if (invalid) {
+        const msg = `${invalid.path} could not be parsed, so ML Containers left it alone: ${invalid.changes[0]?.message ?? ''} Fix it and run Add GPU Dev Container again.`;
+        void ctx.log.showError(msg);
+        return { written: [], plan: plan.map((p) => ({ path: p.path, action: p.action })) };
+      }
+      const consent = plan.filter(needsConsent);
+      let approved = true;
+      if (consent.length > 0) approved = await confirmChanges(folder, consent, proposed);
+      const written = approved
+        ? await applyPlan(root, plan, { force: true })
+        : await applyPlan(root, plan, { force: false });
+      ctx.log.info(
+        `Add GPU Dev Container in ${folder.name}: wrote ${written.join(', ') || 'nothing'} (${scaffold.stack.why.join(' ')})`,
+      );
+      if (written.includes('.devcontainer/devcontainer.json')) {
+        const doc = await vscode.workspace.openTextDocument(
+          vscode.Uri.joinPath(folder.uri, '.devcontainer', 'devcontainer.json'),
+        );
+        await vscode.window.showTextDocument(doc, { preview: false });
+      }
+      if (!options.noReopen && written.length > 0) void offerReopen();
+      return { written, plan: plan.map((p) => ({ path: p.path, action: p.action })) };
+    },
+    (err) =>
+      `Adding the GPU dev container failed: ${errorMessage(err)}. Nothing was half-written (writes are atomic); check the folder is writable and try again.`,
+  );
+}
+
+/** Shows each change to an existing file as a diff, then asks once for all of them. */
+async function confirmChanges(
+  folder: vscode.WorkspaceFolder,
+  files: PlannedFile[],
+  proposed: ProposedContent,
+): Promise<boolean> {
+  for (const f of files) {
+    const right = vscode.Uri.from({ scheme: PROPOSED_SCHEME, path: `/${folder.name}/${f.path}` });
+    proposed.set(right, f.content);
+    await vscode.commands.executeCommand(
+      'vscode.diff',
+      vscode.Uri.joinPath(folder.uri, f.path),
+      right,
+      `${f.path}: current ↔ proposed by ML Containers`,
+      { preview: false },
+    );
+  }
+  const summary = files
+    .map((f) => `${f.path} (${f.action === 'merge' ? 'edit, your comments and settings kept' : 'replace'})`)
+    .join(', ');
+  const choice = await vscode.window.showQuickPick(
+    [
+      { label: 'Apply the changes', description: summary, apply: true },
+      { label: 'Keep my files as they are', description: 'new files are still written', apply: false },
+    ],
+    {
+      title: `ML Containers would change ${files.length} existing file${files.length > 1 ? 's' : ''} (see the diff${files.length > 1 ? 's' : ''})`,
+      ignoreFocusOut: true,
+    },
+  );
+  return choice?.apply === true;
+}
+
+async function offerReopen(): Promise<void> {
+  const installed = vscode.extensions.getExtension(DEV_CONTAINERS_ID) !== undefined;
+  const action = installed ? 'Reopen in Container' : 'Install Dev Containers';
+  const choice = await vscode.window.showInformationMessage(
+    installed
+      ? 'The GPU dev container is ready. Reopen the folder in it?'
+      : 'The GPU dev container is ready. Opening it needs the Dev Containers extension.',
+    action,
+  );
+  if (choice === 'Reopen in Container') await vscode.commands.executeCommand('remote-containers.reopenInContainer');
+  else if (choice === 'Install Dev Containers') {
+    await vscode.commands.executeCommand('workbench.extensions.installExtension', DEV_CONTAINERS_ID);
+  }
+}
