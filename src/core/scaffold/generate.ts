@@ -33,7 +33,7 @@ export interface Scaffold {
   settings: DevcontainerGpuSettings;
   files: GeneratedFile[];
   /** The environment installer the dev stage uses. */
-  installer: 'pip' | 'uv' | 'poetry' | 'conda' | 'none';
+  installer: 'pip' | 'uv' | 'poetry' | 'conda' | 'pipenv' | 'setup' | 'none';
 }
 
 const USER = 'vscode';
@@ -52,6 +52,8 @@ function installerFor(profile: ProjectProfile): Scaffold['installer'] {
   if (top.has('uv.lock')) return 'uv';
   if ([...top].some((f) => /^requirements[^/]*\.txt$/i.test(f))) return 'pip';
   if (top.has('pyproject.toml')) return 'uv';
+  if (top.has('Pipfile')) return 'pipenv';
+  if (top.has('setup.py') || top.has('setup.cfg')) return 'setup';
   return 'none';
 }
 
@@ -156,6 +158,10 @@ function postCreateCommand(installer: Scaffold['installer'], profile: ProjectPro
       return 'poetry install --no-root';
     case 'conda':
       return `micromamba install -y -p /opt/env -f ${profile.envFiles.find((f) => /^environment\.ya?ml$/.test(f))}`;
+    case 'pipenv':
+      return 'pipenv install --system --dev';
+    case 'setup':
+      return 'pip install -e .';
     default:
       return null;
   }
@@ -270,6 +276,17 @@ function envCopyAndInstall(installer: Scaffold['installer'], profile: ProjectPro
       out.push(`RUN micromamba create -y -p /opt/env -f ${env} && micromamba clean -a -y`);
       break;
     }
+    case 'pipenv': {
+      out.push('# Dependencies only, with Pipenv into the image environment.');
+      out.push(`COPY ${top.filter((f) => f === 'Pipfile' || f === 'Pipfile.lock').join(' ')} ./`);
+      out.push('RUN pip install pipenv && pipenv install --system --skip-lock');
+      break;
+    }
+    case 'setup':
+      out.push(
+        '# setup.py/setup.cfg: the package and its dependencies install from the code (postCreateCommand, train stage).',
+      );
+      break;
     default:
       break;
   }
@@ -346,6 +363,9 @@ export function dockerfile(
       `ARG USERNAME=${USER}`,
       '# The code, for running where nothing is mounted (a cluster node).',
       'COPY --chown=$USERNAME . /workspace',
+      ...(installer === 'setup'
+        ? [`RUN pip install${stack.extraIndexUrl ? ` --extra-index-url ${stack.extraIndexUrl}` : ''} .`]
+        : []),
       `# ${launch.why} Arguments after the image name are passed on.`,
       `ENTRYPOINT ${JSON.stringify(launch.argv)}`,
     );
