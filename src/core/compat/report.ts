@@ -1,6 +1,7 @@
 /** The check result as a readable report (Markdown): used by the CLI's human output and the editor's report. */
 import type { CheckResult, Finding } from './types';
 
+const NAMES = { pytorch: 'PyTorch', tensorflow: 'TensorFlow', jax: 'JAX' } as const;
 const ICON = { error: '⛔', warning: '⚠️', info: 'ℹ️' } as const;
 const VERDICT = { ok: '✅ Compatible', warning: '⚠️ Works, with warnings', error: '⛔ Will not work as is' } as const;
 
@@ -47,9 +48,9 @@ export function checkReportMarkdown(r: CheckResult, title = 'GPU compatibility')
     `| Driver | ${h.driverVersion ?? 'none'}${h.cudaDriverVersion ? ` (CUDA ${h.cudaDriverVersion})` : ''} |`,
     `| GPUs | ${gpus} |`,
     `| Engine | ${engine} |`,
-    `| Image | ${i.ref ?? 'none given'} |`,
+    `| Image | ${i.ref ?? (i.framework ? "none: the facts come from the project's files" : 'none given')} |`,
     `| Image CUDA | ${i.cudaVersion ?? 'unknown'} |`,
-    `| Framework | ${i.framework ? `${i.framework} ${i.frameworkVersion ?? ''}${i.frameworkCuda ? ` (CUDA ${i.frameworkCuda} build)` : ''}` : 'unknown'} |`,
+    `| Framework | ${i.framework ? `${NAMES[i.framework]} ${i.frameworkVersion ?? ''}${i.frameworkCuda ? ` (CUDA ${i.frameworkCuda} build)` : ''}` : 'unknown'} |`,
     `| Framework GPU architectures | ${i.archList ?? 'unknown'} |`,
     '',
   ];

@@ -362,7 +362,7 @@ function engineFindings(host: HostFacts, engine: EngineFacts | null, out: Findin
         'engine-unreachable',
         'warning',
         engine.reason ?? 'The container engine could not be reached.',
-        'Start the Docker engine (e.g. `sudo systemctl start docker`) and check again.',
+        'Once the engine runs (or mlContainers.docker.host / DOCKER_HOST points at one), check again to see whether it can give containers a GPU.',
         ['ctk_repo'],
       ),
     );

@@ -8,8 +8,10 @@
  * `["--init"]` array next to the insertion is spread over three lines, and removing an array element removes the
  * comments around it. The edits below touch only the characters they add or remove.
  *
- * The merge never throws on input: a file that does not parse comes back unchanged with one 'manual' change that
- * says where it fails, so the caller refuses to write. Merging a second time changes nothing.
+ * The merge never throws on input. A file it cannot merge (it does not parse, is empty or is not an object) comes
+ * back unchanged with exactly one change, of kind 'manual' and path '', that says why and where: the caller then
+ * refuses to write. As a last guard, a merged text that would not parse or would lack one of the original comments is
+ * refused the same way. Merging a second time changes nothing.
  */
 import {
   applyEdits,
@@ -59,10 +61,11 @@ export function mergeDevcontainer(
   }
 }
 
-const DEFAULT_WHY: Record<string, string> = {
+/** What Dev Containers does with hostRequirements.gpu (@devcontainers/cli: `docker info` lists the nvidia runtime). */
+const DEFAULT_WHY = {
   gpuOptional:
-    'Dev Containers passes --gpus all only on machines with an NVIDIA GPU, so the container still opens without one.',
-  gpuRequired: 'this project needs a GPU; Dev Containers passes --gpus all and warns on machines without one.',
+    'Dev Containers adds --gpus all only where Docker has the NVIDIA runtime, so the container still opens without a GPU.',
+  gpuRequired: 'Dev Containers adds --gpus all where Docker has the NVIDIA runtime and warns where it does not.',
 };
 
 function mergeText(existingText: string, wanted: DevcontainerGpuSettings, file: string): MergeResult {
@@ -119,7 +122,10 @@ function mergeText(existingText: string, wanted: DevcontainerGpuSettings, file: 
   // mounts ---------------------------------------------------------------------------------------------------------
   changes.push(
     ...mergeList(doc, ['mounts'], wanted.mounts, file, {
-      same: (have, w) => have.some((m) => mountTarget(m) === mountTarget(w)),
+      same: (have, w) =>
+        have.some((m) =>
+          mountTarget(w) ? mountTarget(m) === mountTarget(w) : JSON.stringify(m) === JSON.stringify(w),
+        ),
       describe: (w) => mountTarget(w) ?? String(w),
       kept: (have, w) => {
         const mine = have.find((m) => mountTarget(m) === mountTarget(w));
@@ -174,12 +180,33 @@ function mergeText(existingText: string, wanted: DevcontainerGpuSettings, file: 
   if (wanted.extensions.length > 0) changes.push(...mergeExtensions(doc, wanted, file, why('customizations')));
 
   const text = doc.text;
-  const after = parseProblem(text, file);
-  if (after) {
-    const message = `${file} was left unchanged: the merged text would not parse (${after}). Add the GPU settings by hand.`;
+  const broken = parseProblem(text, file)
+    ? 'the merged text would not parse'
+    : !isSubsequence(comments(original), comments(text))
+      ? 'a comment would have been lost'
+      : undefined;
+  if (broken) {
+    const message = `${file} was left unchanged: ${broken} (a bug in ML Containers). Add the GPU settings by hand.`;
     return { text: existingText, changes: [{ kind: 'manual', path: '', message }] };
   }
   return { text: bom + text, changes };
+}
+
+/** Every comment of the text, in order. */
+function comments(text: string): string[] {
+  const scanner = createScanner(text, false);
+  const out: string[] = [];
+  for (let kind = scanner.scan(); kind !== SyntaxKind.EOF; kind = scanner.scan()) {
+    const comment = kind === SyntaxKind.LineCommentTrivia || kind === SyntaxKind.BlockCommentTrivia;
+    if (comment) out.push(scanner.getTokenValue());
+  }
+  return out;
+}
+
+function isSubsequence(sub: readonly string[], seq: readonly string[]): boolean {
+  let i = 0;
+  for (const s of seq) if (i < sub.length && s === sub[i]) i++;
+  return i === sub.length;
 }
 
 function manual(path: string, message: string): MergeChange {
@@ -296,14 +323,9 @@ function gpuRemoval(tokens: readonly unknown[], g: RunArgGroup): MergeChange {
 /** With Docker Compose, runArgs and hostRequirements.gpu do nothing: say what to put in the compose file instead. */
 function composeInstructions(doc: JsoncDocument, wanted: DevcontainerGpuSettings, file: string): MergeChange[] {
   const service = doc.value(['service']);
-  const composeFiles = doc.value(['dockerComposeFile']);
-  const where =
-    `service ${typeof service === 'string' ? JSON.stringify(service) : '(the "service" of ' + file + ')'} in ` +
-    (typeof composeFiles === 'string'
-      ? composeFiles
-      : Array.isArray(composeFiles) && typeof composeFiles[0] === 'string'
-        ? (composeFiles as string[]).join(' / ')
-        : 'your compose file');
+  const composeFiles = ([] as unknown[]).concat(doc.value(['dockerComposeFile'])).filter((f) => typeof f === 'string');
+  const serviceName = typeof service === 'string' ? JSON.stringify(service) : `(the "service" of ${file})`;
+  const where = `service ${serviceName} in ${composeFiles.length > 0 ? composeFiles.join(' / ') : 'your compose file'}`;
   const changes: MergeChange[] = [];
   const optional = wanted.gpu === 'optional';
   changes.push(
