@@ -6,6 +6,8 @@
 #      (scripts/docker-engine-up.sh --install-only; `npm test` starts and stops the engine itself).
 #   2. code-server 4.100.3 (= VS Code 1.100.3 server + web workbench, the last release that accepts Node 20) into
 #      test/vscode/code-server/node_modules, with `npm ci` from that folder's own committed package-lock.json.
+#   3. @devcontainers/cli (the reference reader of devcontainer.json) and ajv into test/devcontainers-cli/node_modules,
+#      with `npm ci` from that folder's own lockfile.
 # Everything it writes besides the apt packages and npm's download cache stays inside the project (.vscode-test/).
 # usage: bash scripts/install-test-deps.sh            (FORCE=1 reinstalls code-server)
 set -euo pipefail
@@ -135,6 +137,23 @@ else
   fi
   echo "$want_marker" >"$MARKER"
   step_done "code-server $CS_VERSION installed with npm ci (log: ${LOG#"$ROOT"/})"
+fi
+
+# --- 3b. @devcontainers/cli ----------------------------------------------------------------------------------------------
+step_start
+DC_DIR=$ROOT/test/devcontainers-cli
+DC_MARKER=$DC_DIR/node_modules/.ml-containers-install
+dc_sum=$(sha256sum "$DC_DIR/package-lock.json" | cut -c1-16)
+if [[ -f $DC_MARKER && $(cat "$DC_MARKER") == "$dc_sum" && -f $DC_DIR/node_modules/@devcontainers/cli/devcontainer.js ]]; then
+  step_done "@devcontainers/cli already installed in ${DC_DIR#"$ROOT"/}"
+else
+  mkdir -p "$WORK"
+  (cd "$DC_DIR" && npm ci --no-audit --no-fund >"$WORK/devcontainers-cli.log" 2>&1) || {
+    tail -20 "$WORK/devcontainers-cli.log" >&2
+    die "npm ci in ${DC_DIR#"$ROOT"/} failed (log: .vscode-test/install/devcontainers-cli.log)"
+  }
+  echo "$dc_sum" >"$DC_MARKER"
+  step_done "@devcontainers/cli installed with npm ci"
 fi
 
 # --- 4. smoke check -----------------------------------------------------------------------------------------------------
