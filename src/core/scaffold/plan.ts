@@ -54,9 +54,9 @@ async function planFile(root: string, f: GeneratedFile, scaffold: Scaffold): Pro
   if (existing === f.content) return { path: f.path, action: 'unchanged', content: existing, existing, changes: [] };
   if (f.path.endsWith('devcontainer.json')) {
     const merged = mergeDevcontainer(existing, scaffold.settings, { file: f.path });
-    const unparseable =
-      merged.text === existing &&
-      merged.changes.some((c) => c.kind === 'manual' && /could not be parsed|not valid/i.test(c.message));
+    // a file the merge cannot edit comes back unchanged with exactly one whole-file 'manual' change
+    const only = merged.changes.length === 1 ? merged.changes[0] : undefined;
+    const unparseable = merged.text === existing && only?.kind === 'manual' && only.path === '';
     if (unparseable) return { path: f.path, action: 'invalid', content: existing, existing, changes: merged.changes };
     return {
       path: f.path,
