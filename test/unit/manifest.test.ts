@@ -1,0 +1,69 @@
+/** The extension manifest: every contributed command is implemented, every referenced file exists and parses. */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type ParseError, parse } from 'jsonc-parser';
+import { ROOT } from './helpers';
+
+interface Manifest {
+  name: string;
+  publisher: string;
+  engines: { vscode: string };
+  icon?: string;
+  contributes: {
+    commands: { command: string; title: string; category: string }[];
+    snippets: { language: string; path: string }[];
+    viewsContainers: { activitybar: { icon: string }[] };
+    configuration: { properties: Record<string, { description?: string; markdownDescription?: string }> };
+  };
+  devDependencies: Record<string, string>;
+}
+
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
+
+function sources(dir: string): string {
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+    .join('\n');
+}
+
+describe('extension manifest', () => {
+  it('names and engine match what the project promises', () => {
+    assert.equal(manifest.name, 'ml-containers');
+    assert.equal(manifest.engines.vscode, '^1.100.0');
+    assert.match(manifest.devDependencies['@types/vscode']!, /^~?1\.100\./);
+  });
+
+  it('every contributed command is registered by the extension, in the ML Containers category', () => {
+    const code = sources(path.join(ROOT, 'src', 'extension'));
+    for (const c of manifest.contributes.commands) {
+      assert.ok(code.includes(`'${c.command}'`), `${c.command} is contributed but never registered`);
+      assert.equal(c.category, 'ML Containers');
+      assert.match(c.command, /^mlContainers\./);
+    }
+  });
+
+  it('every setting has a description and the mlContainers prefix', () => {
+    for (const [key, p] of Object.entries(manifest.contributes.configuration.properties)) {
+      assert.match(key, /^mlContainers\./);
+      assert.ok(p.description ?? p.markdownDescription, `${key} has no description`);
+    }
+  });
+
+  it('icons and snippet files exist; snippets parse', () => {
+    for (const f of [manifest.icon!, ...manifest.contributes.viewsContainers.activitybar.map((a) => a.icon)]) {
+      assert.ok(fs.existsSync(path.join(ROOT, f)), f);
+    }
+    for (const s of manifest.contributes.snippets) {
+      const errors: ParseError[] = [];
+      const doc = parse(fs.readFileSync(path.join(ROOT, s.path), 'utf8'), errors, {
+        allowTrailingComma: true,
+      }) as Record<string, { prefix: string; body: string[] }>;
+      assert.deepEqual(errors, [], s.path);
+      for (const [name, snippet] of Object.entries(doc))
+        {assert.ok(snippet.prefix && snippet.body.length > 0, `${s.path}: ${name}`);}
+    }
+  });
+});
