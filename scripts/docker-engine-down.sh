@@ -146,7 +146,7 @@ fi
 # --- files ------------------------------------------------------------------------------------------------------------
 rm -rf "$RUN"
 rm -f "$DIR/run-dir"
-rm -rf "$DIR/busybox-rootfs"
+rm -rf "$DIR/busybox-rootfs" "$DIR/debian-rootfs" # only reached when nothing is mounted under $DIR
 if [[ ${PURGE:-0} == 1 ]]; then
   rm -rf "$DIR/data"
   say "engine data deleted"

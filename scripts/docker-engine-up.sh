@@ -6,19 +6,27 @@
 #      containerd namespace, so it never touches a Docker engine the machine may already run.
 #   3. Waits for /_ping, then imports the base image mlc-test/busybox:latest from busybox-static (no registry needed;
 #      skipped when the image is already there).
+#   4. Only with MLC_DEBIAN_PYTHON=1: builds mlc-test/debian-python:bookworm, a Debian 12 image with python3 (3.11),
+#      python3-venv and python3-pip, with debootstrap from the Debian mirror (apt access is enough, no registry), for
+#      the tests that build generated Dockerfiles for real. Once: skipped when the image is already there.
 # The engine's data (images) stays in .vscode-test/docker/data between runs, so a second start takes a second or two.
 # The socket and exec root live in .vscode-test/docker/run, or in /tmp/mlc-docker-<hash>/ when the project path is too
 # long for a unix socket. Stop it with scripts/docker-engine-down.sh.
 # The last line of its output is DOCKER_HOST=unix://<socket>.
 # usage: bash scripts/docker-engine-up.sh                 start (or reuse) the engine
 #        bash scripts/docker-engine-up.sh --install-only  only install the Debian packages
-# env:   MLC_DOCKER_DIR   folder for the engine's data, logs and state (default: <project>/.vscode-test/docker)
+# env:   MLC_DOCKER_DIR     folder for the engine's data, logs and state (default: <project>/.vscode-test/docker)
+#        MLC_DEBIAN_PYTHON  1: also build the Debian python3 image (step 4; installs debootstrap when missing)
+#        MLC_DEBIAN_MIRROR  the Debian mirror debootstrap downloads from (default: http://deb.debian.org/debian)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DIR=${MLC_DOCKER_DIR:-$ROOT/.vscode-test/docker}
 APT_PACKAGES=(docker.io busybox-static)
 IMAGE=mlc-test/busybox:latest
+DEBIAN_IMAGE=mlc-test/debian-python:bookworm
+DEBIAN_MIRROR=${MLC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+DEBIAN_PACKAGES=python3,python3-venv,python3-pip,passwd,ca-certificates
 DOCKERD=/usr/sbin/dockerd
 DOCKER=/usr/bin/docker # Debian's CLI, same release as the engine
 BUSYBOX=/bin/busybox   # from busybox-static
@@ -33,6 +41,14 @@ T_STEP=0
 step_start() { T_STEP=$(now_ms); }
 step_done() { say "$1 ($(awk -v ms=$(($(now_ms) - T_STEP)) 'BEGIN { printf "%.1f s", ms / 1000 }'))"; }
 T_ALL=$(now_ms)
+
+DEBIAN_PYTHON=0
+case ${MLC_DEBIAN_PYTHON:-0} in
+  1) DEBIAN_PYTHON=1 ;;
+  0 | '') ;;
+  *) die "MLC_DEBIAN_PYTHON must be 1 or 0, got '${MLC_DEBIAN_PYTHON}'." ;;
+esac
+((DEBIAN_PYTHON)) && APT_PACKAGES+=(debootstrap)
 
 # --- 1. Debian packages -----------------------------------------------------------------------------------------------
 install_packages() {
@@ -180,6 +196,73 @@ else
     - "$IMAGE" >/dev/null || die "docker import of $IMAGE failed (log: $DIR/logs/dockerd.log)."
   rm -rf "$bb"
   step_done "$IMAGE imported from $BUSYBOX"
+fi
+
+# --- 4. Debian image with python3 (MLC_DEBIAN_PYTHON=1) -------------------------------------------------------------
+# Mounts under a folder, deepest first (/proc/mounts escapes spaces as \ooo; printf %b decodes them).
+mounts_under() {
+  awk '{print $2}' /proc/mounts | while IFS= read -r m; do
+    m=$(printf '%b' "$m")
+    if [[ $m == "$1" || $m == "$1/"* ]]; then printf '%s\n' "$m"; fi
+  done | sort -r
+}
+# Removes a rootfs folder, never through a mount: debootstrap mounts /proc and /sys (and, in a container, binds /dev)
+# inside it and leaves them mounted when it fails half-way.
+remove_rootfs() {
+  local m left
+  [[ -e $1 ]] || return 0
+  while IFS= read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done < <(mounts_under "$1")
+  left=$(mounts_under "$1")
+  [[ -z $left ]] || die "still mounted under $1: $left; unmount it (umount -l) and run this again."
+  rm -rf "$1"
+}
+# Builds the image; on failure sets DEBIAN_FAILURE and returns 1 (the engine stays up: the other engine tests run, and
+# the tests that need this image fail and name it). Leftover mounts are fatal: they are host state.
+DEBIAN_FAILURE=
+build_debian_python() {
+  local rootfs=$DIR/debian-rootfs log=$DIR/logs/debootstrap.log size
+  command -v debootstrap >/dev/null || {
+    DEBIAN_FAILURE="debootstrap is missing: apt-get install debootstrap (as root)"
+    return 1
+  }
+  remove_rootfs "$rootfs"
+  say "building $DEBIAN_IMAGE with debootstrap from $DEBIAN_MIRROR (once; log: $log)"
+  if ! debootstrap --variant=minbase --include="$DEBIAN_PACKAGES" bookworm "$rootfs" "$DEBIAN_MIRROR" >"$log" 2>&1; then
+    tail -20 "$log" >&2
+    remove_rootfs "$rootfs"
+    DEBIAN_FAILURE="debootstrap of Debian bookworm from $DEBIAN_MIRROR failed (log: $log); set MLC_DEBIAN_MIRROR to a reachable Debian mirror"
+    return 1
+  fi
+  [[ -z $(mounts_under "$rootfs") ]] || die "debootstrap left mounts under $rootfs: $(mounts_under "$rootfs")"
+  if [[ ! -x $rootfs/usr/bin/python3 || ! -x $rootfs/usr/sbin/useradd ]]; then
+    remove_rootfs "$rootfs"
+    DEBIAN_FAILURE="debootstrap did not install python3 and useradd (log: $log)"
+    return 1
+  fi
+  # apt's caches and lists (an image runs apt-get update before it installs anything), logs, debootstrap's leftovers
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/lib/apt/lists/* \
+    "$rootfs"/var/log/bootstrap.log "$rootfs"/debootstrap
+  mkdir -p "$rootfs/var/lib/apt/lists/partial"
+  # /dev, /proc and /sys stay empty: the engine provides them to each container
+  if ! tar -C "$rootfs" --numeric-owner --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -c . |
+    "$DOCKER" import \
+      -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'CMD ["/bin/bash"]' \
+      - "$DEBIAN_IMAGE" >/dev/null; then
+    remove_rootfs "$rootfs"
+    DEBIAN_FAILURE="docker import of $DEBIAN_IMAGE failed (log: $DIR/logs/dockerd.log)"
+    return 1
+  fi
+  remove_rootfs "$rootfs"
+  size=$("$DOCKER" image inspect --format '{{.Size}}' "$DEBIAN_IMAGE")
+  step_done "$DEBIAN_IMAGE built with debootstrap ($(awk -v b="$size" 'BEGIN { printf "%.0f MB", b / 1e6 }'))"
+}
+if ((DEBIAN_PYTHON)); then
+  step_start
+  if "$DOCKER" image inspect "$DEBIAN_IMAGE" >/dev/null 2>&1; then
+    step_done "$DEBIAN_IMAGE present"
+  elif ! build_debian_python; then
+    echo "[docker-engine-up] WARNING: $DEBIAN_IMAGE was not built: $DEBIAN_FAILURE. The engine runs; the tests that build on this image will fail." >&2
+  fi
 fi
 
 say "ready in $(awk -v ms=$(($(now_ms) - T_ALL)) 'BEGIN { printf "%.1f s", ms / 1000 }')$( ((started)) || echo ' (reused)')"

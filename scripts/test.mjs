@@ -71,7 +71,7 @@ async function engineUp() {
   engine.started = true;
   const ts = Date.now();
   console.log('\n=== start the Docker engine (scripts/docker-engine-up.sh)');
-  const { code, out } = await run('bash', ['scripts/docker-engine-up.sh']);
+  const { code, out } = await run('env', ['MLC_DEBIAN_PYTHON=1', 'bash', 'scripts/docker-engine-up.sh']);
   const host = [...out.matchAll(/^DOCKER_HOST=(\S+)$/gm)].pop()?.[1];
   if (code === 0 && host) {
     engine.host = host;

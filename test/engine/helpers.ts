@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import type Docker from 'dockerode';
 
 /** The project root (tests are compiled to out/test/engine). */
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -39,4 +41,101 @@ export function rawGet(socketPath: string, urlPath: string): Promise<{ status: n
     req.on('timeout', () => req.destroy(new Error(`GET ${urlPath} timed out`)));
     req.on('error', reject);
   });
+}
+
+/**
+ * A Debian 12 image with python3 3.11, python3-venv and python3-pip, built by `MLC_DEBIAN_PYTHON=1
+ * scripts/docker-engine-up.sh` with debootstrap (no registry needed): the base image that generated Dockerfiles are
+ * built on in the tests.
+ */
+export const DEBIAN_PYTHON = 'mlc-test/debian-python:bookworm';
+/** The Python of DEBIAN_PYTHON (Debian 12's python3). */
+export const DEBIAN_PYTHON_VERSION = '3.11';
+
+/** Fails (never skips) when an image the tests need is not on the test engine, and says how to get it. */
+export async function requireImage(docker: Docker, ref: string, how: string): Promise<Docker.ImageInspectInfo> {
+  try {
+    return await docker.getImage(ref).inspect();
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) {
+      throw new Error(`the image ${ref} is not on the test engine: ${how}`);
+    }
+    throw err;
+  }
+}
+
+/** One event of the engine's /build progress stream. */
+interface BuildEvent {
+  stream?: string;
+  error?: string;
+  aux?: { ID?: string };
+}
+
+export interface BuiltImage {
+  /** The image ID (sha256:…). */
+  id: string;
+  /** What the build printed. */
+  log: string;
+  ms: number;
+}
+
+/**
+ * Builds an image from the folder `dir` as the context, through the engine's API (dockerode): dockerode tars the
+ * folder's entries and leaves out what its .dockerignore excludes. Caveat of dockerode 5: below the top level it
+ * matches absolute paths against the patterns, so an anchored nested pattern (`a/b`) does not apply there while the
+ * docker CLI honours it; top-level names and `**` patterns (all the generated .dockerignore has) work as in the CLI.
+ * Rejects with the build's own error and the end of its log.
+ */
+export async function buildImage(docker: Docker, dir: string, options: Docker.ImageBuildOptions): Promise<BuiltImage> {
+  const t0 = Date.now();
+  const stream = await docker.buildImage({ context: dir, src: fs.readdirSync(dir) }, { forcerm: true, ...options });
+  const events = await new Promise<BuildEvent[]>((resolve, reject) => {
+    docker.modem.followProgress(stream, (err, out: BuildEvent[]) => (err ? reject(err) : resolve(out)));
+  });
+  const log = events.map((e) => e.stream ?? '').join('');
+  const what = `building ${options.t ?? dir}${options.target ? ` (target ${options.target})` : ''}`;
+  const failed = events.find((e) => e.error);
+  if (failed) throw new Error(`${what} failed: ${failed.error}\n--- end of the build log:\n${log.slice(-3000)}`);
+  // the classic builder reports each stage's image; the last one is the target's
+  const id =
+    events
+      .map((e) => e.aux?.ID)
+      .filter((x) => x)
+      .pop() ?? /Successfully built ([0-9a-f]+)/.exec(log)?.[1];
+  if (!id) throw new Error(`${what}: the engine reported no image ID\n--- end of the build log:\n${log.slice(-3000)}`);
+  return { id, log, ms: Date.now() - t0 };
+}
+
+/** Splits a non-TTY container log (8-byte frame headers: stream 1 = stdout, 2 = stderr, then a big-endian size). */
+export function demuxLogs(buf: Buffer): { stdout: string; stderr: string } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const size = buf.readUInt32BE(i + 4);
+    (buf[i] === 2 ? err : out).push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Creates a container, starts it, waits for it to exit, reads its logs and removes it. */
+export async function runOnce(docker: Docker, options: Docker.ContainerCreateOptions): Promise<RunResult> {
+  const t0 = Date.now();
+  const c = await docker.createContainer({ Tty: false, ...options });
+  try {
+    await c.start();
+    const { StatusCode } = (await c.wait()) as { StatusCode: number };
+    const logs = await c.logs({ stdout: true, stderr: true, follow: false });
+    return { exitCode: StatusCode, ...demuxLogs(logs), ms: Date.now() - t0 };
+  } finally {
+    await c.remove({ force: true });
+  }
 }

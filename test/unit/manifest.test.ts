@@ -62,8 +62,9 @@ describe('extension manifest', () => {
         allowTrailingComma: true,
       }) as Record<string, { prefix: string; body: string[] }>;
       assert.deepEqual(errors, [], s.path);
-      for (const [name, snippet] of Object.entries(doc))
-        {assert.ok(snippet.prefix && snippet.body.length > 0, `${s.path}: ${name}`);}
+      for (const [name, snippet] of Object.entries(doc)) {
+        assert.ok(snippet.prefix && snippet.body.length > 0, `${s.path}: ${name}`);
+      }
     }
   });
 });

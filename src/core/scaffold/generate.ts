@@ -315,7 +315,9 @@ export function dockerfile(
           'ENV MAMBA_ROOT_PREFIX=/opt/micromamba PATH=/opt/env/bin:$PATH',
         ]
       : [
-          "# Python: the image's own when it is PYTHON_VERSION, otherwise one installed with uv; in a venv at /opt/venv.",
+          "# Python: the image's own when it is PYTHON_VERSION, otherwise one installed with uv (under /opt/python: uv's",
+          '# default, /root/.local/share/uv, is closed to the user); in a venv at /opt/venv that the user owns, chowned',
+          '# while it is still small (a chown -R after the install would copy every installed file into one more layer).',
           'RUN if ! command -v python3 >/dev/null 2>&1; then \\',
           '      apt-get update && apt-get install -y --no-install-recommends python3 python3-venv python3-pip ca-certificates \\',
           '      && rm -rf /var/lib/apt/lists/*; \\',
@@ -323,8 +325,10 @@ export function dockerfile(
           ' && if [ "$(python3 -c \'import sys; print("%d.%d" % sys.version_info[:2])\')" = "$PYTHON_VERSION" ]; then \\',
           '      python3 -m venv /opt/venv; \\',
           '    else \\',
-          '      PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install uv && uv venv --python "$PYTHON_VERSION" /opt/venv; \\',
-          '    fi',
+          '      PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install uv \\',
+          '      && UV_PYTHON_INSTALL_DIR=/opt/python uv venv --python "$PYTHON_VERSION" /opt/venv; \\',
+          '    fi \\',
+          ' && chown -R "$USERNAME" /opt/venv',
           'ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH',
         ];
   const labels = [
@@ -332,7 +336,7 @@ export function dockerfile(
     `org.ml-containers.framework=${jsonStr(stack.framework ?? 'none')}`,
     ...(stack.frameworkVersion ? [`org.ml-containers.framework-version=${jsonStr(stack.frameworkVersion)}`] : []),
     `org.ml-containers.cuda=${jsonStr(stack.cuda ?? 'none')}`,
-    `org.ml-containers.python=${jsonStr(stack.python)}`,
+    'org.ml-containers.python="${PYTHON_VERSION}"',
   ];
   const lines = [
     `# Training environment for ${name}, made by ML Containers from the detected project.`,
@@ -346,15 +350,27 @@ export function dockerfile(
     `ARG USERNAME=${USER}`,
     'ARG USER_UID=1000',
     'ENV DEBIAN_FRONTEND=noninteractive PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1',
+    "# No download caches in the image (build-time only: the dev container's cache volumes still work).",
+    'ARG PIP_NO_CACHE_DIR=1',
+    'ARG UV_NO_CACHE=1',
     '# What this image is, for later checks (ml-containers check reads these labels back).',
     `LABEL ${labels.join(' \\\n      ')}`,
-    ...pythonSetup,
     "# A non-root user with the host user's usual uid, so files in the mounted project stay yours.",
     'RUN id -u "$USERNAME" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --non-unique --uid "$USER_UID" "$USERNAME"',
+    ...pythonSetup,
     'WORKDIR /workspace',
-    ...envCopyAndInstall(installer, profile, stack),
-    `RUN chown -R "$USERNAME" ${installer === 'conda' ? '/opt/env' : '/opt/venv'} /workspace`,
-    'USER $USERNAME',
+    ...(installer === 'conda'
+      ? [
+          ...envCopyAndInstall(installer, profile, stack),
+          'RUN chown -R "$USERNAME" /opt/env /workspace',
+          'USER $USERNAME',
+        ]
+      : [
+          '# The dependencies are installed as the user, into its venv: no chown of the installed files afterwards.',
+          'RUN chown "$USERNAME" /workspace',
+          'USER $USERNAME',
+          ...envCopyAndInstall(installer, profile, stack),
+        ]),
   ];
   if (mode !== 'dev') {
     lines.push(
