@@ -1,3 +1,5 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+
 /** Exit codes shared by every command: 0 success, 1 the command ran and found/failed something, 2 bad usage. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -19,4 +21,13 @@ export interface CliCommand {
   summary: string;
   usage: string;
   run(argv: string[], io: Io): Promise<number>;
+}
+
+/** node:util parseArgs, with its errors (unknown flag, missing value) turned into UsageError (exit 2). */
+export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { CheckUsageError, gatherAndCheck } from '../../core/compat/gather';
 import { realProbes } from '../../core/compat/probes';
 import { checkReportText } from '../../core/compat/report';
 import { DetectRootError } from '../../core/detect';
-import { type CliCommand, EXIT, UsageError } from '../usage';
+import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
 
 export const checkCommand: CliCommand = {
   name: 'check',
@@ -15,27 +14,22 @@ export const checkCommand: CliCommand = {
   --compute-capability describe another machine (a colleague's, a cluster node).
   Exit codes: 0 ok or warnings, 1 at least one error, 2 bad usage.`,
   async run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: false,
-        strict: true,
-        options: {
-          json: { type: 'boolean', default: false },
-          project: { type: 'string' },
-          image: { type: 'string' },
-          dockerfile: { type: 'string' },
-          torch: { type: 'string' },
-          driver: { type: 'string' },
-          gpu: { type: 'string', multiple: true },
-          'compute-capability': { type: 'string' },
-          'no-engine': { type: 'boolean', default: false },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseCommandArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        project: { type: 'string' },
+        image: { type: 'string' },
+        dockerfile: { type: 'string' },
+        torch: { type: 'string' },
+        driver: { type: 'string' },
+        gpu: { type: 'string', multiple: true },
+        'compute-capability': { type: 'string' },
+        'no-engine': { type: 'boolean', default: false },
+      },
+    });
     const v = parsed.values;
     if (v.driver !== undefined && !/^\d+(?:\.\d+){0,2}$/.test(v.driver)) {
       throw new UsageError(`--driver needs a driver version like 580.159.04, got "${v.driver}".`);

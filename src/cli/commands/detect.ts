@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { DetectRootError, detectProject } from '../../core/detect';
 import { formatProfile } from '../../core/detect/format';
-import { type CliCommand, EXIT, UsageError } from '../usage';
+import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
 
 export const detectCommand: CliCommand = {
   name: 'detect',
@@ -13,21 +12,16 @@ export const detectCommand: CliCommand = {
   --exclude PATTERN   skip paths matching this .gitignore-style pattern (repeatable)
   --max-files N       stop walking after N files and folders (default 200000)`,
   async run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          json: { type: 'boolean', default: false },
-          exclude: { type: 'string', multiple: true, default: [] },
-          'max-files': { type: 'string' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseCommandArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        exclude: { type: 'string', multiple: true, default: [] },
+        'max-files': { type: 'string' },
+      },
+    });
     const { values, positionals } = parsed;
     if (positionals.length > 1) throw new UsageError(`detect takes one folder, got ${positionals.length}.`);
     const maxFiles = values['max-files'] === undefined ? undefined : Number(values['max-files']);

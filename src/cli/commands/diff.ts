@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { diffFingerprints, diffText } from '../../core/fingerprint/diff';
 import { parseFingerprint } from '../../core/fingerprint/parse';
-import { type CliCommand, EXIT, UsageError } from '../usage';
+import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
 
 export const diffCommand: CliCommand = {
   name: 'diff',
@@ -12,17 +11,12 @@ export const diffCommand: CliCommand = {
   A.json and B.json come from \`ml-containers fingerprint --out FILE\` on two machines (or one machine, before and
   after a driver update). Exit 0 when nothing breaking differs, 1 when something does.`,
   async run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: true,
-        options: { json: { type: 'boolean', default: false } },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseCommandArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: { json: { type: 'boolean', default: false } },
+    });
     if (parsed.positionals.length !== 2) {
       throw new UsageError(`diff takes two fingerprint files, got ${parsed.positionals.length}.`);
     }

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { realProbes } from '../../core/compat/probes';
 import { takeFingerprint } from '../../core/fingerprint/fingerprint';
-import { type CliCommand, EXIT, UsageError } from '../usage';
+import { type CliCommand, EXIT, parseCommandArgs } from '../usage';
 
 export const fingerprintCommand: CliCommand = {
   name: 'fingerprint',
@@ -12,17 +11,12 @@ export const fingerprintCommand: CliCommand = {
                 framework versions and architectures, pip freeze digest)
   --out FILE    write the JSON to FILE (compare two with: ml-containers diff A.json B.json)`,
   async run(argv, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: false,
-        options: { json: { type: 'boolean', default: false }, image: { type: 'string' }, out: { type: 'string' } },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parseCommandArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: { json: { type: 'boolean', default: false }, image: { type: 'string' }, out: { type: 'string' } },
+    });
     const fp = await takeFingerprint(realProbes(), values.image ? { image: values.image } : {});
     const json = JSON.stringify(fp, null, 2);
     if (values.out) {

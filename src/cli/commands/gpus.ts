@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { DEFAULT_PROBE_TIMEOUT_MS, formatHostGpuState, probeHost, toGpusJson } from '../../core/gpu';
-import { type CliCommand, EXIT, UsageError } from '../usage';
+import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
 
 export const gpusCommand: CliCommand = {
   name: 'gpus',
@@ -13,17 +12,12 @@ export const gpusCommand: CliCommand = {
 
 Exits 0 also when there is no NVIDIA driver or GPU: the output says why.`,
   async run(argv, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        allowPositionals: false,
-        strict: true,
-        options: { json: { type: 'boolean', default: false }, timeout: { type: 'string' } },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parseCommandArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: { json: { type: 'boolean', default: false }, timeout: { type: 'string' } },
+    });
     const timeoutS = values.timeout === undefined ? undefined : Number(values.timeout);
     if (timeoutS !== undefined && !(Number.isFinite(timeoutS) && timeoutS > 0)) {
       throw new UsageError(`--timeout needs a positive number of seconds, got "${values.timeout}".`);

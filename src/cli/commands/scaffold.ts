@@ -1,10 +1,9 @@
 import * as os from 'node:os';
-import { parseArgs } from 'node:util';
 import { DetectRootError } from '../../core/detect';
 import { FRAMEWORKS, type Framework } from '../../core/detect/types';
 import { type ScaffoldMode, detectForScaffold, generateScaffold } from '../../core/scaffold/generate';
 import { applyPlan, needsConsent, planScaffold, unifiedDiff } from '../../core/scaffold/plan';
-import { type CliCommand, EXIT, UsageError } from '../usage';
+import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
 
 export const scaffoldCommand: CliCommand = {
   name: 'scaffold',
@@ -17,28 +16,23 @@ export const scaffoldCommand: CliCommand = {
   devcontainer.json is merged (comments and keys kept) and an existing .dockerignore extended, but only with --force;
   without it the command lists what it would change and exits 1. --dry-run prints the diffs and writes nothing.`,
   async run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: true,
-        options: {
-          'dry-run': { type: 'boolean', default: false },
-          json: { type: 'boolean', default: false },
-          force: { type: 'boolean', default: false },
-          framework: { type: 'string' },
-          cuda: { type: 'string' },
-          python: { type: 'string' },
-          'base-image': { type: 'string' },
-          mode: { type: 'string', default: 'both' },
-          datasets: { type: 'string' },
-          'dockerfile-at': { type: 'string', default: 'devcontainer' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseCommandArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        'dry-run': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
+        framework: { type: 'string' },
+        cuda: { type: 'string' },
+        python: { type: 'string' },
+        'base-image': { type: 'string' },
+        mode: { type: 'string', default: 'both' },
+        datasets: { type: 'string' },
+        'dockerfile-at': { type: 'string', default: 'devcontainer' },
+      },
+    });
     const v = parsed.values;
     if (parsed.positionals.length > 1) {
       throw new UsageError(`scaffold takes one folder, got ${parsed.positionals.length}.`);

@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describeFsError, throwIfCancelled } from '../util/errors';
-import { TimeSlicer, readCapped, readCappedSync } from '../util/text';
+import { TimeSlicer, readCappedSync } from '../util/text';
 import { findCondaInstalls, findLaunchCommands, findPipInstalls, type LaunchCommand } from './commands';
 import {
   type Declarations,
@@ -143,14 +143,10 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
   const capDocument = options.maxBytesPerDocument ?? DEFAULTS.maxBytesPerDocument;
   const parsedRequirements = new Set<string>();
 
-  const read = async (
-    f: { rel: string; abs: string },
-    cap: number,
-    sync = false,
-  ): Promise<{ text: string; truncated: boolean } | null> => {
+  const read = (f: { rel: string; abs: string }, cap: number): { text: string; truncated: boolean } | null => {
     let r;
     try {
-      r = sync ? readCappedSync(f.abs, cap) : await readCapped(f.abs, cap);
+      r = readCappedSync(f.abs, cap);
     } catch (err) {
       out.warnings.push({ file: f.rel, message: `${describeFsError(err)}, so it was skipped.` });
       return null;
@@ -171,7 +167,7 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
   const handle = async (f: WalkedFile): Promise<void> => {
     throwIfCancelled(options.signal);
     const cap = f.kind === 'python' || f.kind === 'script' || f.kind === 'readme' ? capSource : capDocument;
-    const r = await read(f, cap, true);
+    const r = read(f, cap);
     if (!r) return;
     const { text, truncated } = r;
     const decl = (d: Declarations): void => mergeDeclarations(out.declarations, d);
@@ -276,7 +272,7 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
       continue;
     }
     if (!st.isFile()) continue;
-    const r = await read({ rel, abs: path.join(root, rel) }, capDocument);
+    const r = read({ rel, abs: path.join(root, rel) }, capDocument);
     if (!r) continue;
     const d = parseRequirementsTxt(rel, r.text);
     queue.push(...d.includes);

@@ -9,7 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { describeFsError, throwIfCancelled } from '../util/errors';
-import { readCapped } from '../util/text';
+import { readCappedSync } from '../util/text';
 import type { DetectionWarning } from './types';
 
 export type FileKind =
@@ -134,7 +134,7 @@ async function loadGitignore(
 ): Promise<IgnoreScope | undefined> {
   const rel = base ? `${base}/.gitignore` : '.gitignore';
   try {
-    const { text, binary } = await readCapped(path.join(absDir, '.gitignore'), 256 * 1024);
+    const { text, binary } = readCappedSync(path.join(absDir, '.gitignore'), 256 * 1024);
     if (binary) {
       warnings.push({ file: rel, message: 'is binary, so its rules were ignored.' });
       return undefined;
