@@ -143,6 +143,11 @@ async function confirmChanges(
       ignoreFocusOut: true,
     },
   );
+  // the proposals have been answered: close their diff editors
+  const proposals = vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === PROPOSED_SCHEME);
+  await vscode.window.tabGroups.close(proposals);
   return choice?.apply === true;
 }
 

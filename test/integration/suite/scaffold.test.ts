@@ -71,6 +71,7 @@ describe('Add GPU Dev Container in the editor', () => {
     assert.match(merged, /\t\/\/ team settings: keep\n\t"name": "ours",/, 'comments, keys and tabs kept');
     assert.match(merged, /"gpu": "optional"/);
     assert.doesNotMatch(merged, /"--gpus"/);
+    assert.deepStrictEqual(diffTabs(), [], 'the proposal diff is closed once answered');
   });
 
   it('leaves an existing file alone when the user keeps it', async () => {
