@@ -40,7 +40,14 @@ const common = {
 };
 
 const targets = [
-  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
+  // the extension in two bundles: what activation needs, and the heavy half it requires on first use
+  {
+    ...common,
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    external: [...common.external, './lazy.js'],
+  },
+  { ...common, entryPoints: ['src/extension/lazy.ts'], outfile: 'dist/lazy.js' },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
 ];
 

@@ -1,10 +1,9 @@
 import * as vscode from 'vscode';
 import type { CheckResult } from '../../core/compat/types';
-import { diffFingerprints } from '../../core/fingerprint/diff';
-import { parseFingerprint } from '../../core/fingerprint/parse';
 import type { Fingerprint, FingerprintDifference } from '../../core/fingerprint/types';
 import { errorMessage } from '../../core/util/errors';
 import type { Ctx } from '../ctx';
+import { heavy } from '../heavy';
 import { registerCommand } from './register';
 
 async function pickFolder(target?: vscode.Uri): Promise<vscode.WorkspaceFolder | undefined> {
@@ -96,6 +95,7 @@ export function registerCompareCommand(ctx: Ctx): void {
         }
         if (!second && !secondFp) return undefined;
       }
+      const { diffFingerprints, parseFingerprint } = heavy();
       const load = async (uri: vscode.Uri): Promise<Fingerprint> => {
         const fp = parseFingerprint(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)));
         if ('error' in fp) throw new Error(`${vscode.workspace.asRelativePath(uri)} ${fp.error}`);

@@ -1,9 +1,9 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { detectForScaffold, generateScaffold } from '../../core/scaffold/generate';
-import { type PlannedFile, applyPlan, needsConsent, planScaffold } from '../../core/scaffold/plan';
+import type { PlannedFile } from '../../core/scaffold/plan';
 import { errorMessage } from '../../core/util/errors';
 import type { Ctx } from '../ctx';
+import { heavy } from '../heavy';
 import { registerCommand } from './register';
 
 export const PROPOSED_SCHEME = 'ml-containers-proposed';
@@ -76,6 +76,8 @@ export function registerScaffoldCommand(ctx: Ctx): void {
         dockerfileAt = pick.value;
       }
       const root = folder.uri.fsPath;
+      // the generator, the merge and the diff library load on first use, not during activation
+      const { detectForScaffold, generateScaffold, applyPlan, needsConsent, planScaffold } = heavy();
       const details = await detectForScaffold(root);
       const datasets = ctx.config.datasetsPath;
       const scaffold = generateScaffold(details.profile, details.packages, {

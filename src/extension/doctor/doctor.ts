@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { gatherAndCheck } from '../../core/compat/gather';
-import { realProbes } from '../../core/compat/probes';
-import { checkReportMarkdown } from '../../core/compat/report';
+import type { CheckProbes } from '../../core/compat/gather';
+import type { FingerprintProbes } from '../../core/fingerprint/fingerprint';
 import type { CheckResult } from '../../core/compat/types';
 import type { Fingerprint } from '../../core/fingerprint/types';
 import type { Ctx } from '../ctx';
+import { heavy } from '../heavy';
 import { updateDiagnostics } from './diagnostics';
 import { ReportProvider, REPORT_SCHEME } from './reportProvider';
 
@@ -35,7 +35,9 @@ export class Doctor implements vscode.Disposable {
     return env;
   }
 
-  probes(): ReturnType<typeof realProbes> {
+  /** The real probes (nvidia-smi, the engine); loaded on first use, never during activation. */
+  async probes(): Promise<CheckProbes & FingerprintProbes> {
+    const { realProbes } = heavy();
     return realProbes({ env: this.probeEnv() });
   }
 
@@ -44,7 +46,8 @@ export class Doctor implements vscode.Disposable {
     const ac = new AbortController();
     token?.onCancellationRequested(() => ac.abort());
     const t0 = Date.now();
-    const result = await gatherAndCheck({ projectDir: folder.uri.fsPath, signal: ac.signal }, this.probes());
+    const { gatherAndCheck } = heavy();
+    const result = await gatherAndCheck({ projectDir: folder.uri.fsPath, signal: ac.signal }, await this.probes());
     this.ctx.log.info(
       `GPU check of ${folder.name}: ${result.verdict} (${result.findings.map((f) => f.id).join(', ') || 'no findings'}) in ${Date.now() - t0} ms`,
     );
@@ -56,6 +59,7 @@ export class Doctor implements vscode.Disposable {
   }
 
   async showReport(folder: vscode.WorkspaceFolder, result: CheckResult): Promise<vscode.Uri> {
+    const { checkReportMarkdown } = heavy();
     return this.reports.show(
       `GPU compatibility - ${folder.name}`,
       checkReportMarkdown(result, `GPU compatibility of ${folder.name}`),
@@ -67,7 +71,7 @@ export class Doctor implements vscode.Disposable {
    * project again (diagnostics refresh). Runs after activation, never during it.
    */
   async noticeHostChanges(): Promise<string[]> {
-    const state = await this.probes().probeHost();
+    const state = await (await this.probes()).probeHost();
     const now = {
       driverVersion: state.driverVersion,
       gpus: state.gpus.map((g) => `${g.name ?? '?'} (${g.computeCapability ?? '?'})`),
@@ -98,8 +102,8 @@ export class Doctor implements vscode.Disposable {
 
   /** Fingerprint of this host (and an image), for saving or comparing. */
   async fingerprint(image?: string): Promise<Fingerprint> {
-    const { takeFingerprint } = await import('../../core/fingerprint/fingerprint');
-    return takeFingerprint(this.probes(), image ? { image } : {});
+    const { takeFingerprint } = heavy();
+    return takeFingerprint(await this.probes(), image ? { image } : {});
   }
 
   dispose(): void {

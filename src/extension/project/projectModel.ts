@@ -3,6 +3,7 @@ import { CancellationError } from '../../core/util/errors';
 import type { ProjectProfile } from '../../core/detect/types';
 import { summarizeProfile } from '../../core/detect/format';
 import type { Config } from '../config';
+import { heavy } from '../heavy';
 import type { Log } from '../log';
 
 /** Files whose change can change the profile (the same names activation watches, plus code and notebooks). */
@@ -99,7 +100,7 @@ export class ProjectModel implements vscode.Disposable {
     const opts = this.config.detection;
     const results: FolderProfile[] = [];
     // loaded on first use: the parsers cost tens of milliseconds to load, which activation must not pay
-    const { detectProject } = await import('../../core/detect/detect');
+    const { detectProject } = heavy();
     for (const folder of folders) {
       const t0 = Date.now();
       const profile = await detectProject(folder.uri.fsPath, { ...opts, signal });

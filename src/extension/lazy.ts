@@ -1,0 +1,14 @@
+/**
+ * The heavy half of the extension: the parsers, rules and clients behind detection, checks, fingerprints and
+ * scaffolding. Bundled separately (dist/lazy.js) and loaded on first use through heavy(), so activation only loads
+ * the small part that registers commands and views.
+ */
+export { detectProject, detectProjectDetailed } from '../core/detect/detect';
+export { gatherAndCheck } from '../core/compat/gather';
+export { realProbes } from '../core/compat/probes';
+export { checkReportMarkdown } from '../core/compat/report';
+export { takeFingerprint } from '../core/fingerprint/fingerprint';
+export { diffFingerprints } from '../core/fingerprint/diff';
+export { parseFingerprint } from '../core/fingerprint/parse';
+export { detectForScaffold, generateScaffold } from '../core/scaffold/generate';
+export { applyPlan, needsConsent, planScaffold } from '../core/scaffold/plan';
