@@ -68,3 +68,17 @@ describe('extension manifest', () => {
     }
   });
 });
+
+describe('activation cost', () => {
+  it('the bundle activation loads stays small: the heavy half is only required on first use', () => {
+    const activation = fs.readFileSync(path.join(ROOT, 'dist', 'extension.js'), 'utf8');
+    assert.ok(activation.length < 200 * 1024, `dist/extension.js is ${activation.length} bytes`);
+    for (const heavyModule of ['dockerode', 'smol-toml', 'dockerfile-ast', 'jsonc-parser', 'ohm-js']) {
+      assert.ok(
+        !activation.includes(`node_modules/${heavyModule}/`),
+        `${heavyModule} is bundled into the activation bundle`,
+      );
+    }
+    assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'lazy.js')), 'dist/lazy.js is missing');
+  });
+});
