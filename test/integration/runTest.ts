@@ -1,10 +1,11 @@
 // Integration test entry: runs out/test/integration/index.js inside a real VS Code with the extension under development.
 // By default that VS Code is code-server 4.100.3 (VS Code 1.100.3) driven headless through chromium by
-// test/integration/harness/code-launcher.js; set ML_CONTAINERS_VSCODE to a desktop VS Code executable to use that one.
+// test/integration/harness/code-launcher.js; set ML_CONTAINERS_VSCODE to a desktop VS Code executable to use that one,
+// or to `download` to let @vscode/test-electron download desktop VS Code 1.100.3 (where the network allows it).
 // The workspace is a fresh copy of examples/pytorch-mnist under .vscode-test/workspaces/, so tests may write into it.
 import * as fs from 'fs';
 import * as path from 'path';
-import { runTests } from '@vscode/test-electron';
+import { downloadAndUnzipVSCode, runTests } from '@vscode/test-electron';
 
 // Compiled to out/test/integration/runTest.js: the project root is three folders up either way.
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -65,7 +66,20 @@ async function main(): Promise<number> {
   const desktop = process.env.ML_CONTAINERS_VSCODE;
   let vscodeExecutablePath: string;
   let extraArgs: string[] = [];
-  if (desktop) {
+  if (desktop === 'download') {
+    try {
+      vscodeExecutablePath = await downloadAndUnzipVSCode({
+        version: '1.100.3',
+        cachePath: path.join(ROOT, '.vscode-test', 'desktop'),
+      });
+    } catch (err) {
+      problems.push(
+        `desktop VS Code 1.100.3 could not be downloaded (${String(err)}); unset ML_CONTAINERS_VSCODE to use code-server`,
+      );
+      vscodeExecutablePath = '';
+    }
+    extraArgs = ['--disable-extensions'];
+  } else if (desktop) {
     if (!fs.existsSync(desktop)) problems.push(`ML_CONTAINERS_VSCODE=${desktop} does not exist`);
     vscodeExecutablePath = desktop;
     // a desktop VS Code may have other extensions installed: test ours alone
