@@ -4,6 +4,7 @@
  * defaults, pip installs of torch/tensorflow/jax with versions and CUDA index URLs), or a `--torch` version.
  */
 import { DockerfileParser } from 'dockerfile-ast';
+import { expandArgs } from '../detect/declarations';
 import { cudaFromIndexUrl, cudaFromLocalVersion } from '../detect/versions';
 import { NVIDIA_CUDA_REQUIRE_EXCEPTIONS } from './data/cuda';
 import { NGC_PYTORCH, TF_BUILDS, TORCH_ARCH_LISTS, TORCH_RELEASES } from './data/frameworks';
@@ -209,13 +210,6 @@ export function torchVariants(torch: string): readonly string[] {
 
 export { cudaFromVariant };
 
-function expand(value: string, args: Map<string, string>): string {
-  return value.replace(
-    /\$\{(\w+)(?::?[-+][^}]*)?\}|\$(\w+)/g,
-    (whole, a?: string, b?: string) => args.get((a ?? b)!) ?? whole,
-  );
-}
-
 /**
  * Facts from a Dockerfile: the last stage's base image (following `FROM stage` chains and ARG defaults, or a
  * `--build-arg`-style override), then framework installs in RUN lines, which win over what the base image has.
@@ -234,13 +228,13 @@ export function factsFromDockerfile(
     const content = ins.getArgumentsContent() ?? '';
     if (kw === 'ARG') {
       const m = /^(\w+)(?:=("?)([^"\s]*)\2)?/.exec(content.trim());
-      if (m) args.set(m[1]!, buildArgs[m[1]!] ?? expand(m[3] ?? '', args));
+      if (m) args.set(m[1]!, buildArgs[m[1]!] ?? expandArgs(m[3] ?? '', args));
     } else if (kw === 'FROM') {
       const words = content
         .trim()
         .split(/\s+/)
         .filter((w) => !w.startsWith('--'));
-      const base = expand(words[0] ?? '', args);
+      const base = expandArgs(words[0] ?? '', args);
       const alias = words[1]?.toLowerCase() === 'as' ? words[2]?.toLowerCase() : undefined;
       const fromStage = stages.get(base.toLowerCase());
       current = fromStage ? { ...fromStage, notes: [...fromStage.notes] } : factsFromImageRef(base);
@@ -248,7 +242,7 @@ export function factsFromDockerfile(
       if (!fromStage) current.notes.unshift(`Dockerfile FROM ${base}.`);
       if (alias) stages.set(alias, current);
     } else if (kw === 'RUN') {
-      const cmd = expand(content, args);
+      const cmd = expandArgs(content, args);
       const index = /--(?:extra-)?index-url[ =](\S+)/.exec(cmd);
       const indexCuda = index ? cudaFromIndexUrl(index[1]!) : null;
       const torch = /\btorch(?:==|===)([\w.+]+)/.exec(cmd);

@@ -25,10 +25,7 @@ export const majorOf = (v: string): number => Number.parseInt(v.split('.')[0] ??
 export const driverBranch = (driver: string): number => majorOf(driver);
 
 /** `cu121` -> `12.1`. */
-export function cudaFromVariant(variant: string): string | null {
-  const m = /^cu(\d{2,3})$/.exec(variant);
-  return m ? `${m[1]!.slice(0, -1)}.${m[1]!.slice(-1)}` : null;
-}
+export { cudaFromWheelTag as cudaFromVariant } from '../detect/versions';
 
 /** `12.1` -> `cu121`. */
 export function variantFromCuda(cuda: string): string {

@@ -522,7 +522,8 @@ export function parseLockFile(file: string, text: string, truncated: boolean): D
 // ---------------------------------------------------------------------------------------------------------------
 // Dockerfile: base image (with ARG defaults), pip installs, launch commands
 
-function expandArgs(value: string, args: Map<string, string>): string {
+/** Expands `$VAR` and `${VAR}` (with `:-`/`:+` forms) from Dockerfile ARG defaults; unknown ones stay as written. */
+export function expandArgs(value: string, args: ReadonlyMap<string, string>): string {
   return value.replace(
     /\$\{(\w+)(?::?[-+][^}]*)?\}|\$(\w+)/g,
     (whole, a: string | undefined, b: string | undefined) => {
