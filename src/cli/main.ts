@@ -8,6 +8,7 @@ import { detectCommand } from './commands/detect';
 import { diffCommand } from './commands/diff';
 import { fingerprintCommand } from './commands/fingerprint';
 import { gpusCommand } from './commands/gpus';
+import { logsCommand, psCommand, runCommand, stopCommand, sweepCommand } from './commands/runs';
 import { scaffoldCommand } from './commands/scaffold';
 import { type CliCommand, EXIT, type Io, UsageError } from './usage';
 
@@ -20,6 +21,11 @@ const COMMANDS: readonly CliCommand[] = [
   checkCommand,
   fingerprintCommand,
   diffCommand,
+  runCommand,
+  psCommand,
+  logsCommand,
+  stopCommand,
+  sweepCommand,
 ];
 
 function help(): string {
@@ -68,7 +74,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 if (require.main === module) {
-  const io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
+  const interrupt = new AbortController();
+  const onSignal = (): void => {
+    if (interrupt.signal.aborted) process.exit(130); // a second Ctrl-C: give up at once
+    interrupt.abort();
+  };
+  const io: Io = {
+    out: (t) => process.stdout.write(`${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+    write: (chunk) => process.stdout.write(chunk),
+    trapInterrupt: () => {
+      if (process.listeners('SIGINT').includes(onSignal)) return interrupt.signal;
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      return interrupt.signal;
+    },
+  };
   main(process.argv.slice(2), io).then(
     (code) => {
       process.exitCode = code;

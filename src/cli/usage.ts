@@ -14,6 +14,13 @@ export class UsageError extends Error {
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Raw bytes to stdout (a container's terminal output); defaults to `out` without the newline handling. */
+  write?: (chunk: Uint8Array | string) => void;
+  /**
+   * From now on Ctrl-C (SIGINT) and SIGTERM fire the returned signal instead of ending the process, so a command that
+   * started something (a container, a build) stops it first. A second Ctrl-C ends the process at once.
+   */
+  trapInterrupt?: () => AbortSignal;
 }
 
 export interface CliCommand {

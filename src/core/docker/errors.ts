@@ -18,6 +18,7 @@ export type EngineProblemId =
   | 'cdi-not-enabled'
   | 'cdi-device-unresolvable'
   | 'image-not-found'
+  | 'ulimit-not-permitted'
   | 'registry-unreachable'
   | 'cancelled'
   | 'engine-error';
@@ -225,6 +226,14 @@ export function explainEngineError(err: unknown, context: ExplainContext = {}): 
       `The Docker engine does not resolve CDI devices such as ${m[1]}`,
       'use Docker 25 or newer with CDI enabled (`"features": {"cdi": true}` in /etc/docker/daemon.json) and a spec ' +
         'from `sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml`, or request GPUs with `--gpus all`',
+    );
+  }
+  if ((m = /error setting rlimit type (\d+): operation not permitted/.exec(detail))) {
+    const name = { '3': 'stack', '7': 'nofile', '8': 'memlock' }[m[1]!] ?? `type ${m[1]}`;
+    return make(
+      'ulimit-not-permitted',
+      `The Docker engine may not raise the container's ${name} limit (its own limit is lower)`,
+      `raise LimitMEMLOCK/LimitSTACK of the docker service (\`systemctl edit docker\`), or remove \`--ulimit ${name}=…\``,
     );
   }
   if ((m = /Get "?(https?:\/\/([^/"]+)\/v2\/?)"?: (?:dial tcp|net\/http|proxyconnect)/.exec(detail))) {

@@ -1,0 +1,507 @@
+/**
+ * `ml-containers run | ps | logs | stop | sweep`: training containers and sweeps from the command line, over the same
+ * core as the editor's Run Training and Training Runs view.
+ */
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { connectEngine, type EngineClient } from '../../core/docker/engine';
+import { probeHost } from '../../core/gpu/nvidiaSmi';
+import type { HostGpuState } from '../../core/gpu/types';
+import {
+  BuildError,
+  describeRunHost,
+  formatGpuSelection,
+  formatSweepSummary,
+  type GpuSelection,
+  type ImageSource,
+  isFinished,
+  newSweep,
+  parseByteSize,
+  parseGpuSelection,
+  parseSweepFile,
+  readSweep,
+  resolveImage,
+  type RunRecord,
+  Runner,
+  runSpecFor,
+  RunStartError,
+  RunStore,
+  runSweep,
+  summarizeSweep,
+  SweepFileError,
+  type SweepState,
+} from '../../core/runs';
+import { CancellationError } from '../../core/util/errors';
+import { type CliCommand, EXIT, type Io, UsageError, parseCommandArgs } from '../usage';
+
+/** Exit code when the engine refused to start the container (as `docker run`). */
+export const EXIT_START_FAILED = 125;
+
+const IMAGE_OPTIONS = `  --image REF         run this existing image (the project is mounted at /workspace)
+  --target train|dev  build the scaffold's Dockerfile at this target and run it (default: dev when a command is
+                      given, the project mounted; train, the image's own launcher, when none is)
+  --build-arg K=V     override a build argument (e.g. BASE_IMAGE), repeatable
+  --gpus all|none|0,1 the GPUs to give (default: all when nvidia-smi sees GPUs, else none)`;
+
+function projectDir(dir: string | undefined): string {
+  const root = path.resolve(dir ?? '.');
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(root);
+  } catch {
+    throw new UsageError(`the project folder ${root} does not exist.`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`${root} is not a folder.`);
+  return root;
+}
+
+function keyValues(list: string[] | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list ?? []) {
+    const i = item.indexOf('=');
+    if (i <= 0) throw new UsageError(`${flag} needs KEY=VALUE, got "${item}".`);
+    out[item.slice(0, i)] = item.slice(i + 1);
+  }
+  return out;
+}
+
+function gpuOption(value: string | undefined): GpuSelection | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseGpuSelection(value);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function imageSource(image: string | undefined, target: string | undefined, hasCommand: boolean): ImageSource {
+  if (image !== undefined && target !== undefined) throw new UsageError('give --image or --target, not both.');
+  if (image !== undefined) return { kind: 'image', ref: image };
+  if (target !== undefined && target !== 'train' && target !== 'dev') {
+    throw new UsageError(`--target must be train or dev, got "${target}".`);
+  }
+  return { kind: 'target', target: (target as 'train' | 'dev' | undefined) ?? (hasCommand ? 'dev' : 'train') };
+}
+
+/** The engine, the run store and a runner that records this machine's GPUs. */
+function setup(root: string, gpuState?: Promise<HostGpuState>): { client: EngineClient; runner: Runner } {
+  const client = connectEngine();
+  const state = gpuState ?? probeHost({ timeoutMs: 5000 });
+  const runner = new Runner({ client, store: new RunStore(root), host: () => describeRunHost(client, state) });
+  return { client, runner };
+}
+
+async function defaultGpus(state: Promise<HostGpuState>): Promise<GpuSelection> {
+  const s = await state.catch(() => undefined);
+  return s && s.gpus.length > 0 ? { kind: 'all' } : { kind: 'none' };
+}
+
+async function buildOrUse(
+  client: EngineClient,
+  root: string,
+  source: ImageSource,
+  buildArgs: Record<string, string>,
+  io: Io,
+  signal: AbortSignal | undefined,
+): Promise<{ image: string; mountWorkspace: boolean }> {
+  try {
+    return await resolveImage(client, root, source, { buildArgs, onProgress: (l) => io.err(l), signal });
+  } catch (err) {
+    if (err instanceof BuildError) io.err(err.logTail);
+    throw err;
+  }
+}
+
+export const runCommand: CliCommand = {
+  name: 'run',
+  summary: 'Run a training container (GPUs, shm, .env, the project mounted) and stream its log like docker run.',
+  usage: `ml-containers run [DIR] [--image REF | --target train|dev] [--gpus all|none|0,1] [--detach]
+                  [--env K=V]... [--port N]... [--memory SIZE] [-- COMMAND [ARG...]]
+
+${IMAGE_OPTIONS}
+  --detach            print the run id and return at once
+  --env K=V           an environment variable (added to the project's .env), repeatable
+  --port N            publish the container's port N on 127.0.0.1 (a free host port), repeatable
+  --memory SIZE       memory limit, e.g. 16g
+
+Prints the run id, then the container's output until it exits; the log and the run record are kept in
+DIR/.ml-containers/runs/<run-id>/. Ctrl-C stops the container. Exits with the container's exit code, or
+${EXIT_START_FAILED} when the engine could not start it (the message says why), 2 for bad usage.`,
+  async run(argv, io) {
+    const dash = argv.indexOf('--');
+    const command = dash >= 0 ? argv.slice(dash + 1) : [];
+    const { values, positionals } = parseCommandArgs({
+      args: dash >= 0 ? argv.slice(0, dash) : argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        image: { type: 'string' },
+        target: { type: 'string' },
+        gpus: { type: 'string' },
+        detach: { type: 'boolean', short: 'd', default: false },
+        env: { type: 'string', short: 'e', multiple: true },
+        port: { type: 'string', short: 'p', multiple: true },
+        memory: { type: 'string', short: 'm' },
+        'build-arg': { type: 'string', multiple: true },
+      },
+    });
+    if (positionals.length > 1) {
+      throw new UsageError(`one project folder, got ${positionals.length}; put the command after "--".`);
+    }
+    const root = projectDir(positionals[0]);
+    const source = imageSource(values.image, values.target, command.length > 0);
+    const ports = (values.port ?? []).map((p) => {
+      const n = Number(p);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--port needs a port number, got "${p}".`);
+      return n;
+    });
+    const memoryBytes = values.memory === undefined ? undefined : parseByteSize(values.memory);
+    if (values.memory !== undefined && !memoryBytes) {
+      throw new UsageError(`--memory needs a size like 16g or 512m, got "${values.memory}".`);
+    }
+    const env = keyValues(values.env, '--env');
+    const buildArgs = keyValues(values['build-arg'], '--build-arg');
+    const gpuState = probeHost({ timeoutMs: 5000 });
+    const gpus = gpuOption(values.gpus) ?? (await defaultGpus(gpuState));
+    const interrupt = io.trapInterrupt?.();
+    const { client, runner } = setup(root, gpuState);
+
+    let image: { image: string; mountWorkspace: boolean };
+    try {
+      image = await buildOrUse(client, root, source, buildArgs, io, interrupt);
+    } catch (err) {
+      if (err instanceof CancellationError) {
+        io.err('Build cancelled.');
+        return 130;
+      }
+      io.err((err as Error).message);
+      return EXIT_START_FAILED;
+    }
+    const spec = await runSpecFor({ projectRoot: root, command, gpus, env, ports, memoryBytes }, image);
+    let record: RunRecord;
+    let done: Promise<RunRecord>;
+    const follow = new AbortController();
+    try {
+      const started = await runner.start(spec, {
+        signal: values.detach ? AbortSignal.abort() : follow.signal,
+        onOutput: values.detach ? undefined : (chunk) => writeRaw(io, chunk),
+      });
+      record = started.record;
+      done = started.done;
+    } catch (err) {
+      if (err instanceof RunStartError) {
+        io.err(`ml-containers run: ${err.message}`);
+        return EXIT_START_FAILED;
+      }
+      throw err;
+    }
+    io.out(record.id);
+    for (const w of record.warnings) io.err(w);
+    if (values.detach) {
+      await done.catch(() => undefined);
+      io.err(
+        `Started ${record.containerName} (${formatGpuSelection(gpus)} GPUs). Follow it with \`ml-containers logs ${record.id} --follow\`.`,
+      );
+      return EXIT.ok;
+    }
+    const onInterrupt = (): void => {
+      io.err(`\nStopping ${record.containerName}…`);
+      void runner.stop(record.id).catch((e: unknown) => io.err(`Could not stop it: ${(e as Error).message}`));
+    };
+    interrupt?.addEventListener('abort', onInterrupt, { once: true });
+    const final = await done;
+    interrupt?.removeEventListener('abort', onInterrupt);
+    if (final.explanation && final.state !== 'succeeded') io.err(`\n${final.explanation}`);
+    return final.exitCode ?? EXIT.failure;
+  },
+};
+
+function writeRaw(io: Io, chunk: Uint8Array): void {
+  if (io.write) io.write(chunk);
+  else {
+    io.out(
+      Buffer.from(chunk)
+        .toString('utf8')
+        .replace(/\r?\n$/, ''),
+    );
+  }
+}
+
+function formatDuration(r: RunRecord): string {
+  if (!r.startedAt) return '-';
+  const end = r.finishedAt ? Date.parse(r.finishedAt) : Date.now();
+  const s = Math.max(0, Math.round((end - Date.parse(r.startedAt)) / 1000));
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
+}
+
+export const psCommand: CliCommand = {
+  name: 'ps',
+  summary: "List the project's training runs (running, finished, failed) with GPUs, duration and exit code.",
+  usage: `ml-containers ps [DIR] [--json]
+
+  --json   print the run records as a JSON array, newest first`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { json: { type: 'boolean', default: false } },
+    });
+    if (positionals.length > 1) throw new UsageError('at most one project folder.');
+    const root = projectDir(positionals[0]);
+    const store = new RunStore(root);
+    let runs: RunRecord[];
+    try {
+      runs = await setup(root).runner.list();
+    } catch (err) {
+      // the engine is not reachable: the records still say what ran
+      runs = await store.listRecords();
+      io.err(`${(err as Error).message} Showing the recorded state.`);
+    }
+    if (values.json) {
+      io.out(JSON.stringify(runs, null, 2));
+      return EXIT.ok;
+    }
+    if (runs.length === 0) {
+      io.out(`No training runs recorded in ${root}. Start one with \`ml-containers run\`.`);
+      return EXIT.ok;
+    }
+    const rows = runs.map((r) => [
+      r.id,
+      r.state,
+      r.exitCode === null ? '-' : String(r.exitCode),
+      formatGpuSelection(r.gpus),
+      formatDuration(r),
+      Object.keys(r.params).length
+        ? Object.entries(r.params)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')
+        : r.command.join(' '),
+    ]);
+    const header = ['RUN', 'STATE', 'EXIT', 'GPUS', 'DURATION', 'COMMAND / PARAMETERS'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+    for (const row of [header, ...rows]) {
+      io.out(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
+    }
+    return EXIT.ok;
+  },
+};
+
+export const logsCommand: CliCommand = {
+  name: 'logs',
+  summary: "Print a run's log (kept after its container is gone); --follow streams it until the run ends.",
+  usage: `ml-containers logs RUN_ID [--follow] [--dir DIR]
+
+  RUN_ID       the run id (or a unique prefix) as \`ml-containers run\` and \`ps\` print it
+  --follow     keep streaming until the run ends
+  --dir DIR    the project folder (default: the current folder)`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { follow: { type: 'boolean', short: 'f', default: false }, dir: { type: 'string' } },
+    });
+    if (positionals.length !== 1) throw new UsageError('give one run id.');
+    const root = projectDir(values.dir);
+    const { runner } = setup(root);
+    const record = await runner.store.findRecord(positionals[0]!);
+    const write = (c: Uint8Array): void => writeRaw(io, c);
+    if (values.follow && !isFinished(record) && record.containerId) {
+      const interrupt = io.trapInterrupt?.();
+      // the engine has the whole log: stream it from the start, which also keeps log.txt complete
+      const final = await runner.follow(record.id, { onOutput: (c) => write(c), signal: interrupt });
+      if (final.explanation && isFinished(final) && final.state !== 'succeeded') io.err(`\n${final.explanation}`);
+      return EXIT.ok;
+    }
+    const current = isFinished(record) ? record : await runner.refresh(record.id).catch(() => record);
+    if (current.containerId && !isFinished(current)) await runner.saveLog(current.id).catch(() => undefined);
+    try {
+      write(await fsp.readFile(runner.store.logFile(current.id)));
+    } catch {
+      io.err(`Run ${current.id} has no log yet.`);
+    }
+    return EXIT.ok;
+  },
+};
+
+export const stopCommand: CliCommand = {
+  name: 'stop',
+  summary: 'Stop a training run (SIGTERM, then SIGKILL after --time seconds); its log and record are kept.',
+  usage: `ml-containers stop RUN_ID [--dir DIR] [--time SECONDS]
+
+  --time SECONDS   how long to wait for the run to exit after SIGTERM (default 10)`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { dir: { type: 'string' }, time: { type: 'string', short: 't' } },
+    });
+    if (positionals.length !== 1) throw new UsageError('give one run id.');
+    const t = values.time === undefined ? 10 : Number(values.time);
+    if (!Number.isInteger(t) || t < 0) throw new UsageError(`--time needs whole seconds, got "${values.time}".`);
+    const root = projectDir(values.dir);
+    const record = await setup(root).runner.stop(positionals[0]!, t);
+    io.out(`${record.id}: ${record.state}${record.exitCode === null ? '' : ` (exit ${record.exitCode})`}`);
+    return EXIT.ok;
+  },
+};
+
+export const sweepCommand: CliCommand = {
+  name: 'sweep',
+  summary: 'Run every variant of a sweep file over the free GPUs, wait for all, and print the summary.',
+  usage: `ml-containers sweep [DIR] --file sweep.yaml [--image REF | --target train|dev] [--gpus all|none|0,1]
+                    [--json]
+ml-containers sweep [DIR] --resume SWEEP_ID [--json]
+
+  --file FILE         the sweep file: command (with {param} placeholders), grid, gpusPerRun, maxParallel
+${IMAGE_OPTIONS}
+                      (--gpus none runs every variant without a GPU, whatever gpusPerRun says)
+  --resume SWEEP_ID   continue a sweep whose supervising process went away
+  --json              print the summary as JSON
+
+Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops the sweep's runs.`,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        file: { type: 'string' },
+        resume: { type: 'string' },
+        image: { type: 'string' },
+        target: { type: 'string' },
+        gpus: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'build-arg': { type: 'string', multiple: true },
+      },
+    });
+    if (positionals.length > 1) throw new UsageError('at most one project folder.');
+    if ((values.file === undefined) === (values.resume === undefined)) {
+      throw new UsageError('give --file sweep.yaml to start a sweep, or --resume SWEEP_ID to continue one.');
+    }
+    const root = projectDir(positionals[0]);
+    const gpuState = probeHost({ timeoutMs: 5000 });
+    const { client, runner } = setup(root, gpuState);
+    const interrupt = io.trapInterrupt?.();
+    let sweep: SweepState;
+    let mountWorkspace = true;
+    if (values.resume !== undefined) {
+      const found = await readSweep(runner.store, values.resume);
+      if (!found) throw new UsageError(`no sweep "${values.resume}" is recorded in ${runner.store.dir}.`);
+      sweep = found;
+      mountWorkspace = !sweep.image.endsWith(':train');
+    } else {
+      const file = path.resolve(values.file!);
+      let text: string;
+      try {
+        text = await fsp.readFile(file, 'utf8');
+      } catch (err) {
+        throw new UsageError(`the sweep file ${file} cannot be read (${(err as NodeJS.ErrnoException).code}).`);
+      }
+      let parsed;
+      try {
+        parsed = parseSweepFile(text, path.relative(process.cwd(), file) || file);
+      } catch (err) {
+        if (err instanceof SweepFileError) {
+          io.err(err.message);
+          return EXIT.failure;
+        }
+        throw err;
+      }
+      const selection = gpuOption(values.gpus) ?? (await defaultGpus(gpuState));
+      const state = await gpuState.catch(() => undefined);
+      const gpus =
+        selection.kind === 'none'
+          ? []
+          : selection.kind === 'devices'
+            ? selection.ids
+            : (state?.gpus ?? []).map((g) => String(g.index));
+      if (selection.kind === 'none') parsed.gpusPerRun = 0;
+      const source = imageSource(values.image, values.target, true);
+      let image;
+      try {
+        image = await buildOrUse(client, root, source, keyValues(values['build-arg'], '--build-arg'), io, interrupt);
+      } catch (err) {
+        io.err(err instanceof CancellationError ? 'Build cancelled.' : (err as Error).message);
+        return EXIT.failure;
+      }
+      mountWorkspace = image.mountWorkspace;
+      try {
+        sweep = newSweep({ project: root, file: path.relative(root, file), sweep: parsed, image: image.image, gpus });
+      } catch (err) {
+        io.err((err as Error).message);
+        return EXIT.failure;
+      }
+      io.err(
+        `Sweep ${sweep.id}: ${sweep.variants.length} runs of ${sweep.image}, at most ${sweep.maxParallel} at a time` +
+          `${sweep.gpusPerRun ? `, ${sweep.gpusPerRun} GPU(s) each over ${sweep.gpus.join(',')}` : ', no GPUs'}.`,
+      );
+      const env = parsed.env;
+      const final = await execute(sweep, runner, root, mountWorkspace, env, io, interrupt);
+      return final;
+    }
+    return execute(sweep, runner, root, mountWorkspace, {}, io, interrupt);
+
+    async function execute(
+      s: SweepState,
+      r: Runner,
+      projectRoot: string,
+      mount: boolean,
+      env: Record<string, string>,
+      out: Io,
+      signal: AbortSignal | undefined,
+    ): Promise<number> {
+      const shown = new Map<number, string>();
+      let final: SweepState;
+      try {
+        const specs = new Map<number, Awaited<ReturnType<typeof runSpecFor>>>();
+        for (const v of s.variants) {
+          specs.set(
+            v.index,
+            await runSpecFor(
+              { projectRoot, command: v.command, gpus: { kind: 'none' }, env, sweepId: s.id, params: v.params },
+              { image: s.image, mountWorkspace: mount },
+            ),
+          );
+        }
+        final = await runSweep(s, {
+          runner: r,
+          signal,
+          specFor: (v, gpus) => ({
+            ...specs.get(v.index)!,
+            gpus: gpus.length ? { kind: 'devices', ids: gpus } : { kind: 'none' },
+          }),
+          onChange: (state) => {
+            for (const v of state.variants) {
+              const label = `${v.state}${v.exitCode === null ? '' : ` (exit ${v.exitCode})`}`;
+              if (shown.get(v.index) === label || v.state === 'queued') continue;
+              shown.set(v.index, label);
+              const params = Object.entries(v.params)
+                .map(([k, val]) => `${k}=${val}`)
+                .join(' ');
+              out.err(`[${v.index}] ${params}: ${label}${v.runId ? ` ${v.runId}` : ''}`);
+            }
+          },
+        });
+      } catch (err) {
+        if (err instanceof CancellationError) {
+          out.err(err.message);
+          const after = await readSweep(r.store, s.id);
+          if (after) out.out(formatSweepSummary(after, await summarizeSweep(after, r)));
+          return 130;
+        }
+        throw err;
+      }
+      const rows = await summarizeSweep(final, r);
+      out.out(values.json ? JSON.stringify({ ...final, summary: rows }, null, 2) : formatSweepSummary(final, rows));
+      return final.state === 'succeeded' ? EXIT.ok : EXIT.failure;
+    }
+  },
+};

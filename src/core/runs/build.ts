@@ -1,0 +1,167 @@
+/**
+ * Builds the scaffold's image targets (`dev`, `train`) through the engine's API, with the build arguments of the
+ * project's devcontainer.json (BASE_IMAGE, PYTHON_VERSION), its progress streamed line by line, and cancellation that
+ * stops the build (the engine cancels a build whose connection closes).
+ */
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type Docker from 'dockerode';
+import { parse as parseJsonc } from 'jsonc-parser';
+import type { EngineClient } from '../docker/engine';
+import { describeEngineProblem, explainEngineError } from '../docker/errors';
+import { CancellationError, throwIfCancelled } from '../util/errors';
+import { imageNameFor } from './spec';
+
+export interface BuildRequest {
+  projectRoot: string;
+  target: 'train' | 'dev';
+  /** Overrides of the build arguments (e.g. BASE_IMAGE); added to those of devcontainer.json. */
+  buildArgs?: Record<string, string>;
+  /** The tag to give the image (default `mlc/<project>:<target>`). */
+  tag?: string;
+  /** Each line the build prints. */
+  onProgress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface BuiltImage {
+  tag: string;
+  imageId: string;
+}
+
+/** Where the scaffold's Dockerfile is, relative to the build context, and its build arguments. */
+export interface BuildSetup {
+  context: string;
+  dockerfile: string;
+  args: Record<string, string>;
+}
+
+/**
+ * Finds the project's Dockerfile and build settings: `.devcontainer/devcontainer.json`'s `build` (dockerfile, context,
+ * args) when present, else `.devcontainer/Dockerfile`, else a root `Dockerfile`. Throws one sentence when none exists.
+ */
+export async function findBuildSetup(projectRoot: string): Promise<BuildSetup> {
+  const devDir = path.join(projectRoot, '.devcontainer');
+  const configFile = path.join(devDir, 'devcontainer.json');
+  let config: { build?: { dockerfile?: unknown; context?: unknown; args?: unknown } } | undefined;
+  try {
+    config = parseJsonc(await fsp.readFile(configFile, 'utf8'), [], { allowTrailingComma: true }) as typeof config;
+  } catch {
+    config = undefined;
+  }
+  const build = config?.build;
+  if (build && typeof build.dockerfile === 'string') {
+    const context = path.resolve(devDir, typeof build.context === 'string' ? build.context : '.');
+    const dockerfile = path.resolve(devDir, build.dockerfile);
+    const args: Record<string, string> = {};
+    if (build.args && typeof build.args === 'object') {
+      for (const [k, v] of Object.entries(build.args as Record<string, unknown>)) {
+        if (typeof v === 'string' && !v.includes('${')) args[k] = v;
+      }
+    }
+    if (fs.existsSync(dockerfile)) return { context, dockerfile: toContextPath(context, dockerfile), args };
+  }
+  for (const candidate of [path.join(devDir, 'Dockerfile'), path.join(projectRoot, 'Dockerfile')]) {
+    if (fs.existsSync(candidate)) {
+      return { context: projectRoot, dockerfile: toContextPath(projectRoot, candidate), args: {} };
+    }
+  }
+  throw new Error(
+    `${projectRoot} has no Dockerfile (.devcontainer/Dockerfile or Dockerfile): run "ML Containers: Add GPU Dev ` +
+      'Container" (`ml-containers scaffold`) first, or run an existing image.',
+  );
+}
+
+function toContextPath(context: string, file: string): string {
+  const rel = path.relative(context, file);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new Error(`The Dockerfile ${file} is outside its build context ${context}: move it into the project.`);
+  }
+  return rel.split(path.sep).join('/');
+}
+
+interface BuildEvent {
+  stream?: string;
+  status?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: { ID?: string };
+}
+
+/** Builds a scaffold target and tags it; rejects with the build's own error and the end of its log. */
+export async function buildTarget(client: EngineClient, req: BuildRequest): Promise<BuiltImage> {
+  throwIfCancelled(req.signal);
+  const setup = await findBuildSetup(req.projectRoot);
+  const tag = req.tag ?? imageNameFor(req.projectRoot, req.target);
+  const docker = await client.docker();
+  const buildargs = { ...setup.args, ...req.buildArgs };
+  req.onProgress?.(`Building ${tag} (target ${req.target}, ${setup.dockerfile}) on ${client.dockerHost}`);
+  const ctrl = new AbortController();
+  const onAbort = (): void => ctrl.abort();
+  req.signal?.addEventListener('abort', onAbort, { once: true });
+  const tail: string[] = [];
+  let partial = '';
+  const onLine = (line: string): void => {
+    tail.push(line);
+    if (tail.length > 40) tail.shift();
+    req.onProgress?.(line);
+  };
+  try {
+    let stream: NodeJS.ReadableStream;
+    try {
+      // dockerode tars the context's entries and leaves out what its .dockerignore excludes
+      stream = await docker.buildImage({ context: setup.context, src: await fsp.readdir(setup.context) }, {
+        dockerfile: setup.dockerfile,
+        target: req.target,
+        t: tag,
+        buildargs,
+        forcerm: true,
+        abortSignal: ctrl.signal,
+      } as Docker.ImageBuildOptions);
+    } catch (err) {
+      if (ctrl.signal.aborted) throw new CancellationError();
+      throw new Error(describeEngineProblem(explainEngineError(err)));
+    }
+    const events = await new Promise<BuildEvent[]>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null, out: BuildEvent[]) => (err ? reject(err) : resolve(out)),
+        (e: BuildEvent) => {
+          const text = e.stream ?? (e.status ? `${e.status}\n` : '');
+          if (!text) return;
+          const parts = (partial + text).split('\n');
+          partial = parts.pop() ?? '';
+          for (const p of parts) onLine(p);
+        },
+      );
+    }).catch((err: unknown) => {
+      if (ctrl.signal.aborted) throw new CancellationError();
+      throw err;
+    });
+    if (partial) onLine(partial);
+    const failed = events.find((e) => e.error);
+    if (failed) {
+      const reason = failed.errorDetail?.message ?? failed.error ?? 'unknown error';
+      throw new BuildError(
+        `Building ${tag} (target ${req.target}) failed: ${reason.trim()}. The build log above says where; fix the ` +
+          'Dockerfile or its dependencies and run again.',
+        tail.join('\n'),
+      );
+    }
+    const imageId = (await docker.getImage(tag).inspect()).Id;
+    return { tag, imageId };
+  } finally {
+    req.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** A build that ran and failed: the message is one sentence, `logTail` the end of the build's output. */
+export class BuildError extends Error {
+  readonly logTail: string;
+  constructor(message: string, logTail: string) {
+    super(message);
+    this.name = 'BuildError';
+    this.logTail = logTail;
+  }
+}

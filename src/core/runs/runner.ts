@@ -1,0 +1,496 @@
+/**
+ * Runs training containers through the engine's API (dockerode): create and start from a RunSpec, follow the log into
+ * `log.txt` and to the caller, wait for the exit, and keep the run's record up to date. Also stop, remove, and adopt
+ * runs started by another window or process (found by their labels). Every engine error becomes one sentence.
+ */
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type Docker from 'dockerode';
+import type { EngineClient } from '../docker/engine';
+import { describeEngineProblem, explainEngineError } from '../docker/errors';
+import { CancellationError, errorMessage } from '../util/errors';
+import { explainRunExit } from './explain';
+import { containerCreateOptions, containerNameFor, newRunId } from './spec';
+import type { RunStore } from './store';
+import { LABELS, type RunHost, type RunRecord, type RunSpec } from './types';
+
+/** How many bytes of the end of a log are read to explain a failure and find the last metric. */
+export const LOG_TAIL_BYTES = 64 * 1024;
+
+/** A run could not be started; `message` is one sentence, `record` the failed run's record. */
+export class RunStartError extends Error {
+  readonly record: RunRecord;
+  readonly problemId: string;
+  constructor(message: string, problemId: string, record: RunRecord) {
+    super(message);
+    this.name = 'RunStartError';
+    this.record = record;
+    this.problemId = problemId;
+  }
+}
+
+export interface RunnerOptions {
+  client: EngineClient;
+  store: RunStore;
+  /** What the run is made on (engine, driver, GPUs); asked once per runner. */
+  host?: () => Promise<RunHost>;
+  /** Debug log. */
+  log?: (message: string) => void;
+}
+
+export interface FollowOptions {
+  /** Each chunk of output as the container prints it (terminal bytes: colours, `\r`). */
+  onOutput?: (chunk: Buffer) => void;
+  /** Stops following (the container keeps running). */
+  signal?: AbortSignal;
+}
+
+export interface StartedRun {
+  record: RunRecord;
+  /** Settles with the final record when the container has exited and its log is saved. */
+  done: Promise<RunRecord>;
+}
+
+const FINAL_STATES = new Set(['succeeded', 'failed', 'stopped']);
+
+export function isFinished(record: RunRecord): boolean {
+  return FINAL_STATES.has(record.state);
+}
+
+export class Runner {
+  private readonly client: EngineClient;
+  readonly store: RunStore;
+  private readonly log: (message: string) => void;
+  private hostPromise: Promise<RunHost> | undefined;
+  private readonly hostFn: () => Promise<RunHost>;
+  /** Runs this runner is following, so a second follow waits for the first instead of racing it. */
+  private readonly following = new Map<string, Promise<RunRecord>>();
+
+  constructor(options: RunnerOptions) {
+    this.client = options.client;
+    this.store = options.store;
+    this.log = options.log ?? (() => undefined);
+    this.hostFn =
+      options.host ??
+      (async () => ({
+        dockerHost: this.client.dockerHost,
+        engineVersion: (await this.client.version().catch(() => undefined))?.version ?? null,
+        driverVersion: null,
+        gpus: [],
+      }));
+  }
+
+  private host(): Promise<RunHost> {
+    this.hostPromise ??= this.hostFn().catch(() => ({
+      dockerHost: this.client.dockerHost,
+      engineVersion: null,
+      driverVersion: null,
+      gpus: [],
+    }));
+    return this.hostPromise;
+  }
+
+  /**
+   * Creates and starts a container for `spec`, records it, and follows it. Throws RunStartError (one sentence) when
+   * the engine refuses: unreachable, image missing, no GPU runtime, …; the record says so too.
+   */
+  async start(spec: RunSpec, options: FollowOptions & { runId?: string } = {}): Promise<StartedRun> {
+    const docker = await this.connect();
+    const id = options.runId ?? newRunId();
+    const name = containerNameFor(spec.projectRoot, id);
+    const record: RunRecord = {
+      id,
+      project: spec.projectRoot,
+      projectName: path.basename(spec.projectRoot),
+      state: 'created',
+      containerId: null,
+      containerName: name,
+      image: spec.image,
+      imageId: null,
+      repoDigests: [],
+      command: spec.command,
+      gpus: spec.gpus,
+      ports: {},
+      sweepId: spec.sweepId ?? null,
+      params: spec.params ?? {},
+      createdAt: new Date().toISOString(),
+      startedAt: null,
+      finishedAt: null,
+      stopRequestedAt: null,
+      exitCode: null,
+      oomKilled: false,
+      explanation: null,
+      warnings: [],
+      host: await this.host(),
+    };
+    await this.store.writeRecord(record);
+    const fail = async (err: unknown, container?: Docker.Container): Promise<never> => {
+      const problem = explainEngineError(err);
+      record.state = 'failed';
+      record.finishedAt = new Date().toISOString();
+      record.explanation = describeEngineProblem(problem);
+      this.log(`run ${id}: ${problem.detail}`);
+      if (container) await container.remove({ force: true }).catch(() => undefined);
+      record.containerId = null;
+      await this.store.writeRecord(record);
+      throw new RunStartError(record.explanation, problem.id, record);
+    };
+
+    try {
+      const image = await docker.getImage(spec.image).inspect();
+      record.imageId = image.Id;
+      record.repoDigests = image.RepoDigests ?? [];
+    } catch (err) {
+      await fail(err);
+    }
+    const createOptions = containerCreateOptions(spec, id, name);
+    this.log(`run ${id}: create ${JSON.stringify({ ...createOptions, Env: ['…'] })}`);
+    let container: Docker.Container | undefined;
+    for (;;) {
+      try {
+        container = await docker.createContainer(createOptions);
+      } catch (err) {
+        await fail(err);
+      }
+      record.containerId = container!.id;
+      try {
+        await container!.start();
+        break;
+      } catch (err) {
+        // an engine whose own limit is lower cannot raise memlock/stack: run with its limit, and say so
+        const dropped = droppableUlimit(err, createOptions.HostConfig.Ulimits ?? []);
+        if (!dropped) await fail(err, container);
+        await container!.remove({ force: true }).catch(() => undefined);
+        createOptions.HostConfig.Ulimits = (createOptions.HostConfig.Ulimits ?? []).filter((u) => u !== dropped);
+        record.warnings.push(
+          `The Docker engine may not raise the ${dropped!.Name} limit to ${dropped!.Hard === -1 ? 'unlimited' : dropped!.Hard} ` +
+            `(its own limit is lower), so the run uses the engine's default: raise LimitMEMLOCK/LimitSTACK of the ` +
+            'docker service if the training needs it.',
+        );
+        this.log(`run ${id}: ${record.warnings[record.warnings.length - 1]}`);
+      }
+    }
+    const info = await container!.inspect();
+    record.state = 'running';
+    record.startedAt = info.State.StartedAt || new Date().toISOString();
+    record.ports = publishedPorts(info);
+    await this.store.writeRecord(record);
+    this.log(`run ${id}: started container ${name} (${container!.id.slice(0, 12)})`);
+    return { record: { ...record }, done: this.follow(id, options) };
+  }
+
+  /**
+   * Follows a run until its container exits: the whole log (from its start) into `log.txt` and to `onOutput`, then
+   * the exit code, OOMKilled and an explanation into the record. Safe after a reload: the engine keeps the log.
+   * Resolves with the final record; when `signal` fires it stops following and resolves with the current one.
+   */
+  follow(runId: string, options: FollowOptions = {}): Promise<RunRecord> {
+    const current = this.following.get(runId);
+    if (current && !options.onOutput) return current;
+    const p = this.doFollow(runId, options).finally(() => {
+      if (this.following.get(runId) === p) this.following.delete(runId);
+    });
+    this.following.set(runId, p);
+    return p;
+  }
+
+  private async doFollow(runId: string, options: FollowOptions): Promise<RunRecord> {
+    const record = await this.store.findRecord(runId);
+    if (!record.containerId || isFinished(record)) return record;
+    const docker = await this.connect();
+    const container = docker.getContainer(record.containerId);
+    const ctrl = new AbortController();
+    const onAbort = (): void => ctrl.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const stream = (await container.logs({
+        follow: true,
+        stdout: true,
+        stderr: true,
+        abortSignal: ctrl.signal,
+      } as Docker.ContainerLogsOptions & { follow: true })) as NodeJS.ReadableStream;
+      await fsp.mkdir(this.store.runDir(record.id), { recursive: true });
+      const file = fs.createWriteStream(this.store.logFile(record.id));
+      const onOutput = options.onOutput;
+      const tap = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          onOutput?.(chunk);
+          done(null, chunk);
+        },
+      });
+      try {
+        await pipeline(stream, tap, file);
+      } catch (err) {
+        if (!ctrl.signal.aborted) throw err;
+      }
+      if (ctrl.signal.aborted) return (await this.store.readRecord(runId)) ?? record;
+      return await this.finish(record, container);
+    } catch (err) {
+      if (ctrl.signal.aborted || err instanceof CancellationError) {
+        return (await this.store.readRecord(runId)) ?? record;
+      }
+      if ((err as { statusCode?: number }).statusCode === 404) return this.containerGone(record);
+      throw err;
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Records the end of a run whose container has exited (waits for the exit first). */
+  private async finish(record: RunRecord, container: Docker.Container): Promise<RunRecord> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      await container.wait({ condition: 'not-running' } as object);
+      info = await container.inspect();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return this.containerGone(record);
+      throw err;
+    }
+    // another process (`ml-containers stop`) may have marked it stopped meanwhile: read the record again
+    const latest = (await this.store.readRecord(record.id)) ?? record;
+    if (isFinished(latest)) return latest;
+    const exitCode = info.State.ExitCode;
+    const stoppedByUser = latest.stopRequestedAt !== null;
+    const tail = await readTail(this.store.logFile(record.id), LOG_TAIL_BYTES);
+    const failure = explainRunExit({
+      exitCode,
+      oomKilled: info.State.OOMKilled,
+      logTail: tail,
+      stoppedByUser,
+      memoryLimitBytes: info.HostConfig.Memory || undefined,
+    });
+    latest.exitCode = exitCode;
+    latest.oomKilled = info.State.OOMKilled;
+    latest.finishedAt = info.State.FinishedAt || new Date().toISOString();
+    latest.state = stoppedByUser ? 'stopped' : exitCode === 0 ? 'succeeded' : 'failed';
+    latest.explanation = failure?.message ?? null;
+    await this.store.writeRecord(latest);
+    this.log(`run ${record.id}: ${latest.state}, exit ${exitCode}${latest.oomKilled ? ' (OOMKilled)' : ''}`);
+    return latest;
+  }
+
+  private async containerGone(record: RunRecord): Promise<RunRecord> {
+    const latest = (await this.store.readRecord(record.id)) ?? record;
+    if (isFinished(latest)) return latest;
+    latest.state = latest.stopRequestedAt !== null ? 'stopped' : 'failed';
+    latest.finishedAt = new Date().toISOString();
+    latest.explanation =
+      'The container was removed before its end was recorded: its log up to then is kept in log.txt.';
+    await this.store.writeRecord(latest);
+    return latest;
+  }
+
+  /** Stops a run (SIGTERM, then SIGKILL after `timeoutS`); its record says it was stopped, not failed. */
+  async stop(runId: string, timeoutS = 10): Promise<RunRecord> {
+    const record = await this.store.findRecord(runId);
+    if (isFinished(record) || !record.containerId) return record;
+    record.stopRequestedAt = new Date().toISOString();
+    await this.store.writeRecord(record);
+    const docker = await this.connect();
+    try {
+      await docker.getContainer(record.containerId).stop({ t: timeoutS });
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status !== 304 && status !== 404) throw new Error(describeEngineProblem(explainEngineError(err)));
+    }
+    return this.refresh(record.id);
+  }
+
+  /**
+   * Removes a run's container after saving its whole log; the record and log stay. A running run is stopped first.
+   */
+  async removeContainer(runId: string): Promise<RunRecord> {
+    let record = await this.store.findRecord(runId);
+    if (!record.containerId) return record;
+    if (!isFinished(record)) record = await this.stop(record.id);
+    const docker = await this.connect();
+    const container = docker.getContainer(record.containerId!);
+    try {
+      await this.saveLog(record.id, container);
+      await container.remove({ force: true, v: true });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) {
+        throw new Error(describeEngineProblem(explainEngineError(err)));
+      }
+    }
+    record = (await this.store.readRecord(record.id)) ?? record;
+    record.containerId = null;
+    await this.store.writeRecord(record);
+    return record;
+  }
+
+  /** Deletes a finished run's record and log (its container must be gone). */
+  async deleteRecord(runId: string): Promise<void> {
+    const record = await this.store.findRecord(runId);
+    if (record.containerId) await this.removeContainer(record.id);
+    await fsp.rm(this.store.runDir(record.id), { recursive: true, force: true });
+  }
+
+  /** Brings a record up to date with its container (for runs nobody follows: detached, or another window's). */
+  async refresh(runId: string): Promise<RunRecord> {
+    const record = await this.store.findRecord(runId);
+    if (isFinished(record) || !record.containerId) return record;
+    const docker = await this.connect();
+    const container = docker.getContainer(record.containerId);
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await container.inspect();
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return this.containerGone(record);
+      throw new Error(describeEngineProblem(explainEngineError(err)));
+    }
+    if (info.State.Running || info.State.Status === 'created' || info.State.Restarting) return record;
+    if (this.following.has(record.id)) return this.following.get(record.id)!;
+    await this.saveLog(record.id, container);
+    return this.finish(record, container);
+  }
+
+  /**
+   * Every run of the project: the records, brought up to date, plus our containers on the engine that have no record
+   * (a record deleted by hand, or written on another machine), which get one.
+   */
+  async list(options: { refresh?: boolean } = {}): Promise<RunRecord[]> {
+    const records = await this.store.listRecords();
+    const known = new Set(records.map((r) => r.id));
+    const docker = await this.connect();
+    const containers = await docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`${LABELS.run}`, `${LABELS.project}=${this.store.root}`] }),
+    });
+    for (const c of containers) {
+      const id = c.Labels[LABELS.run];
+      if (!id || known.has(id)) continue;
+      const adopted = await this.adoptContainer(c);
+      if (adopted) records.push(adopted);
+    }
+    if (options.refresh === false) return records;
+    const out: RunRecord[] = [];
+    for (const r of records) out.push(isFinished(r) ? r : await this.refresh(r.id).catch(() => r));
+    return out.sort((a, b) => (a.id < b.id ? 1 : -1));
+  }
+
+  /** Runs that were running when this process started (after a reload): follow each again. */
+  async adoptRunning(options: FollowOptions = {}): Promise<RunRecord[]> {
+    const runs = await this.list();
+    const running = runs.filter((r) => r.state === 'running');
+    for (const r of running) void this.follow(r.id, { signal: options.signal }).catch(() => undefined);
+    return running;
+  }
+
+  private async adoptContainer(c: Docker.ContainerInfo): Promise<RunRecord | undefined> {
+    const id = c.Labels[LABELS.run]!;
+    let params: Record<string, string> = {};
+    try {
+      params = JSON.parse(c.Labels[LABELS.params] ?? '{}') as Record<string, string>;
+    } catch {
+      // a label we did not write: keep no parameters
+    }
+    const record: RunRecord = {
+      id,
+      project: this.store.root,
+      projectName: path.basename(this.store.root),
+      state: c.State === 'running' || c.State === 'created' ? 'running' : 'failed',
+      containerId: c.Id,
+      containerName: (c.Names[0] ?? '').replace(/^\//, ''),
+      image: c.Image,
+      imageId: c.ImageID,
+      repoDigests: [],
+      command: [],
+      gpus: { kind: 'none' },
+      ports: {},
+      sweepId: c.Labels[LABELS.sweep] ?? null,
+      params,
+      createdAt: new Date(c.Created * 1000).toISOString(),
+      startedAt: null,
+      finishedAt: null,
+      stopRequestedAt: null,
+      exitCode: null,
+      oomKilled: false,
+      explanation: null,
+      warnings: [],
+      host: await this.host(),
+    };
+    if (record.state !== 'running') record.state = 'running'; // refresh() below records how it ended
+    try {
+      await this.store.writeRecord(record);
+    } catch (err) {
+      this.log(`cannot record the adopted run ${id}: ${errorMessage(err)}`);
+      return undefined;
+    }
+    return record;
+  }
+
+  /** Writes the container's whole log to log.txt (atomically), e.g. before the container is removed. */
+  async saveLog(runId: string, container?: Docker.Container): Promise<void> {
+    const record = await this.store.findRecord(runId);
+    if (!container) {
+      if (!record.containerId) return;
+      container = (await this.connect()).getContainer(record.containerId);
+    }
+    const buf = (await container.logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer;
+    const file = this.store.logFile(record.id);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await fsp.writeFile(tmp, buf);
+    await fsp.rename(tmp, file);
+  }
+
+  /** The end of a run's saved log (at most `bytes`). */
+  async logTail(runId: string, bytes = LOG_TAIL_BYTES): Promise<string> {
+    return readTail(this.store.logFile(runId), bytes);
+  }
+
+  private async connect(): Promise<Docker> {
+    try {
+      return await this.client.docker();
+    } catch (err) {
+      if (err instanceof CancellationError) throw err;
+      throw new Error(describeEngineProblem(explainEngineError(err)));
+    }
+  }
+}
+
+const RLIMIT_NAMES: Record<string, string> = { '3': 'stack', '7': 'nofile', '8': 'memlock' };
+
+/** The ulimit an engine refused to set (`error setting rlimit type 8: operation not permitted`), if that was the error. */
+function droppableUlimit(
+  err: unknown,
+  ulimits: NonNullable<Docker.HostConfig['Ulimits']>,
+): NonNullable<Docker.HostConfig['Ulimits']>[number] | undefined {
+  const m =
+    /error setting rlimits? (?:for ready process: error setting rlimit )?type (\d+): operation not permitted/.exec(
+      explainEngineError(err).detail,
+    );
+  const name = m ? RLIMIT_NAMES[m[1]!] : undefined;
+  return name ? ulimits.find((u) => u.Name === name) : undefined;
+}
+
+function publishedPorts(info: Docker.ContainerInspectInfo): Record<string, number> {
+  const out: Record<string, number> = {};
+  const ports = (info.NetworkSettings?.Ports ?? {}) as Record<string, { HostPort: string }[] | null>;
+  for (const [key, bindings] of Object.entries(ports)) {
+    const hostPort = Number(bindings?.[0]?.HostPort);
+    if (Number.isInteger(hostPort) && hostPort > 0) out[key.replace(/\/tcp$/, '')] = hostPort;
+  }
+  return out;
+}
+
+/** The last `bytes` of a file ('' when it does not exist). */
+export async function readTail(file: string, bytes: number): Promise<string> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(file, 'r');
+    const { size } = await fh.stat();
+    const start = Math.max(0, size - bytes);
+    const buf = Buffer.alloc(size - start);
+    await fh.read(buf, 0, buf.length, start);
+    return buf.toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    await fh?.close();
+  }
+}
