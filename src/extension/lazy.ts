@@ -12,3 +12,21 @@ export { diffFingerprints } from '../core/fingerprint/diff';
 export { parseFingerprint } from '../core/fingerprint/parse';
 export { detectForScaffold, generateScaffold } from '../core/scaffold/generate';
 export { applyPlan, needsConsent, planScaffold } from '../core/scaffold/plan';
+export { connectEngine } from '../core/docker/engine';
+export { launcherCommand } from '../core/scaffold/generate';
+export { describeRunHost, resolveImage, runSpecFor } from '../core/runs/prepare';
+export { Runner } from '../core/runs/runner';
+export { RunStore } from '../core/runs/store';
+export { parseGpuSelection } from '../core/runs/spec';
+export {
+  formatSweepSummary,
+  listSweeps,
+  newSweep,
+  ownerAlive,
+  parseSweepFile,
+  runSweep,
+  splitCommandLine,
+  summarizeSweep,
+} from '../core/runs/sweep';
+export { watchRunEvents } from '../core/runs/events';
+export { openShell } from '../core/runs/exec';

@@ -15,6 +15,8 @@ function findTests(dir: string): string[] {
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60000, reporter: 'spec' });
+  // MLC_TEST_GREP=<text>: run only the tests whose title contains it (while working on one part)
+  if (process.env.MLC_TEST_GREP) mocha.grep(process.env.MLC_TEST_GREP);
   const suiteDir = path.join(__dirname, 'suite');
   const files = findTests(suiteDir);
   for (const f of files) mocha.addFile(f);

@@ -6,3 +6,5 @@ export * from './spec';
 export * from './store';
 export * from './sweep';
 export * from './types';
+export * from './events';
+export * from './exec';

@@ -23,9 +23,10 @@ export function parseGpuSelection(value: string): GpuSelection {
   const v = value.trim();
   if (v === '' || v === 'all') return { kind: 'all' };
   if (v === 'none' || v === '0 gpus') return { kind: 'none' };
-  const raw = v.startsWith('device=') ? v.slice('device='.length) : v;
+  // `--gpus '"device=0,1"'` (docker's documented form) reaches us with its double quotes
+  const unquoted = v.replace(/^"(.*)"$/, '$1');
+  const raw = unquoted.startsWith('device=') ? unquoted.slice('device='.length) : unquoted;
   const ids = raw
-    .replace(/^"|"$/g, '')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s);

@@ -40,7 +40,7 @@ export class SweepFileError extends Error {
 const KEYS = new Set(['command', 'grid', 'gpusPerRun', 'maxParallel', 'runsPerGpu', 'env']);
 /** Shell operators have no meaning without a shell: they are refused, not silently passed as arguments. */
 const OPERATOR_HINT =
-  'sweep commands run without a shell; to use a pipeline or redirection, write the command as a list, e.g. ' +
+  'commands run without a shell; to use a pipeline or redirection, write the command as a list, e.g. ' +
   '["bash", "-c", "python train.py --lr \\"$0\\" | tee out.log", "{lr}"]';
 
 /** Parses and checks a sweep file; errors name the file, the line and what to write instead. */
@@ -145,7 +145,14 @@ function scalarText(n: Scalar): string {
   return String(n.value);
 }
 
-/** Splits a command line into argv like a POSIX shell would, but refuses operators and keeps `$VAR` literal. */
+/**
+ * Splits a command line into argv as a POSIX shell would (quotes, escapes), without running one: shell operators
+ * (`;`, `|`, `>`, `&&`) are refused with a hint and `$VAR` stays literal. Throws an Error naming `where`.
+ */
+export function splitCommandLine(line: string, where = 'the command'): string[] {
+  return tokenize(line, where);
+}
+
 function tokenize(line: string, where: string): string[] {
   const parts = parseShell(line, (name: string) => `$${name}`);
   const out: string[] = [];

@@ -53,6 +53,10 @@ export interface RunRecord {
   repoDigests: string[];
   command: string[];
   gpus: GpuSelection;
+  /** The project was bind-mounted at WORKSPACE_DIR (dev and existing images). */
+  mountWorkspace: boolean;
+  /** Container ports asked for with the run (published on 127.0.0.1). */
+  requestedPorts: number[];
   /** Host ports the container's ports were published on: `{"6006": 49153}`. */
   ports: Record<string, number>;
   sweepId: string | null;

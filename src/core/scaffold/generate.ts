@@ -100,7 +100,7 @@ export function gpuSettings(
   };
 }
 
-function launcherCommand(profile: ProjectProfile): { argv: string[]; why: string } {
+export function launcherCommand(profile: ProjectProfile): { argv: string[]; why: string } {
   const entry = profile.entrypoints[0];
   if (!entry) {
     return { argv: ['bash'], why: 'No training entry script was detected: set ENTRYPOINT to your training command.' };

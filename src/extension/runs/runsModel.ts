@@ -1,0 +1,302 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EngineClient } from '../../core/docker/engine';
+import type { Runner } from '../../core/runs/runner';
+import type { SweepState } from '../../core/runs/sweep';
+import type { RunRecord, RunSpec } from '../../core/runs/types';
+import { errorMessage } from '../../core/util/errors';
+import type { Ctx } from '../ctx';
+import { heavy } from '../heavy';
+import { OutputTerminal } from './terminal';
+
+/** The runs and sweeps of one workspace folder. */
+export interface FolderRuns {
+  folder: vscode.WorkspaceFolder;
+  runs: RunRecord[];
+  sweeps: SweepState[];
+}
+
+/**
+ * The Training Runs of the workspace: run records from each folder's `.ml-containers`, kept current through the
+ * engine's event stream (not by polling). At start-up it adopts our containers that are still running (following
+ * their logs again) and resumes sweeps whose window went away. Everything heavy loads on first use.
+ */
+export class RunsModel implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private client: EngineClient | undefined;
+  private readonly runners = new Map<string, Runner>();
+  private state: FolderRuns[] = [];
+  /** The engine's problem, one sentence, when it could not be asked. */
+  engineProblem: string | undefined;
+  /** Aborted when the window goes away: follows and sweeps stop being supervised, the containers go on. */
+  private readonly lifetime = new AbortController();
+  /** Cancels a sweep this window supervises (stops its runs). */
+  private readonly sweepCancels = new Map<string, AbortController>();
+  private readonly sweepsDone = new Map<string, Promise<SweepState>>();
+  private watching = false;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly ctx: Ctx) {
+    this.disposables.push(
+      ctx.config.onDidChange('docker.host', () => {
+        this.client = undefined;
+        this.runners.clear();
+        this.scheduleRefresh(100);
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleRefresh(100)),
+    );
+  }
+
+  get folders(): FolderRuns[] {
+    return this.state;
+  }
+
+  /** A run's record as last seen. */
+  find(runId: string): RunRecord | undefined {
+    for (const f of this.state) {
+      const r = f.runs.find((x) => x.id === runId);
+      if (r) return r;
+    }
+    return undefined;
+  }
+
+  engine(): EngineClient {
+    const { connectEngine } = heavy();
+    this.client ??= connectEngine({ dockerHost: this.ctx.config.dockerHost || undefined });
+    return this.client;
+  }
+
+  /** The runner of a workspace folder (records in its `.ml-containers`). */
+  runner(root: string): Runner {
+    let r = this.runners.get(root);
+    if (!r) {
+      const { Runner: RunnerClass, RunStore, describeRunHost } = heavy();
+      const client = this.engine();
+      const gpuState = this.ctx.doctor.probes().then((p) => p.probeHost());
+      r = new RunnerClass({
+        client,
+        store: new RunStore(root),
+        host: () => describeRunHost(client, gpuState),
+        log: (m) => this.ctx.log.debug(m),
+      });
+      this.runners.set(root, r);
+    }
+    return r;
+  }
+
+  /**
+   * After activation: read every folder's runs, adopt the running ones, resume orphaned sweeps, and follow the
+   * engine's events. Never during activation itself; nothing runs in an untrusted workspace.
+   */
+  async startUp(): Promise<void> {
+    await this.refresh();
+    if (!vscode.workspace.isTrusted || this.engineProblem) return;
+    for (const f of this.state) {
+      const runner = this.runner(f.folder.uri.fsPath);
+      const inSweeps = new Set(
+        f.sweeps.filter((s) => s.state === 'running').flatMap((s) => s.variants.map((v) => v.runId)),
+      );
+      for (const r of f.runs) {
+        if (r.state === 'running' && !inSweeps.has(r.id)) {
+          this.ctx.log.info(`Adopting run ${r.id} (${r.containerName}), still running`);
+          void runner.follow(r.id, { signal: this.lifetime.signal }).then(
+            () => this.scheduleRefresh(50),
+            (err: unknown) => this.ctx.log.warn(`Following run ${r.id} failed: ${errorMessage(err)}`),
+          );
+        }
+      }
+      const { ownerAlive } = heavy();
+      for (const s of f.sweeps) {
+        if (s.state === 'running' && !ownerAlive(s)) {
+          this.ctx.log.info(`Resuming sweep ${s.id} (${s.variants.length} runs) whose window went away`);
+          this.superviseSweep(f.folder.uri.fsPath, s);
+        }
+      }
+    }
+    this.watchEvents();
+  }
+
+  private watchEvents(): void {
+    if (this.watching) return;
+    this.watching = true;
+    const { watchRunEvents } = heavy();
+    watchRunEvents(
+      this.engine(),
+      (e) => {
+        this.ctx.log.debug(`engine event ${e.action} for run ${e.runId}`);
+        const root = e.project && this.state.find((f) => f.folder.uri.fsPath === e.project)?.folder.uri.fsPath;
+        if (root && (e.action === 'die' || e.action === 'destroy')) {
+          // a run nobody in this window follows (detached, another window's): record how it ended
+          void this.runner(root)
+            .refresh(e.runId)
+            .catch(() => undefined)
+            .finally(() => this.scheduleRefresh(100));
+        } else this.scheduleRefresh(200);
+      },
+      this.lifetime.signal,
+      (err) => this.ctx.log.debug(`engine events: ${errorMessage(err)}`),
+    );
+  }
+
+  scheduleRefresh(ms = 300): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.refresh();
+    }, ms);
+  }
+
+  /** Reads every folder's run records and sweeps and brings running ones up to date with the engine. */
+  async refresh(): Promise<FolderRuns[]> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    const { RunStore, listSweeps } = heavy();
+    const next: FolderRuns[] = [];
+    let problem: string | undefined;
+    for (const folder of folders) {
+      const root = folder.uri.fsPath;
+      const store = new RunStore(root);
+      let runs: RunRecord[];
+      try {
+        runs = vscode.workspace.isTrusted ? await this.runner(root).list() : await store.listRecords();
+      } catch (err) {
+        problem = errorMessage(err);
+        runs = await store.listRecords();
+      }
+      next.push({ folder, runs, sweeps: await listSweeps(store) });
+    }
+    this.state = next;
+    this.engineProblem = problem;
+    this.changed.fire();
+    return next;
+  }
+
+  /** Starts a run and shows its output in a terminal; resolves once the container runs (or throws one sentence). */
+  async start(
+    root: string,
+    spec: RunSpec,
+    terminal: OutputTerminal | undefined,
+  ): Promise<{ record: RunRecord; done: Promise<RunRecord> }> {
+    const runner = this.runner(root);
+    const started = await runner.start(spec, {
+      onOutput: terminal ? (c) => terminal.writeRaw(c) : undefined,
+      signal: this.lifetime.signal,
+    });
+    terminal?.writeLine(`Run ${started.record.id} started in ${started.record.containerName}.`, 'dim');
+    for (const w of started.record.warnings) terminal?.writeLine(w, 'dim');
+    const done = started.done.then((final) => {
+      if (terminal && final.state !== 'running') {
+        terminal.writeLine('');
+        terminal.writeLine(
+          final.explanation ?? `Run ${final.id} ${final.state} (exit code ${final.exitCode ?? '-'}).`,
+          final.state === 'succeeded' ? 'dim' : 'error',
+        );
+      }
+      this.scheduleRefresh(50);
+      if (final.state === 'failed' && final.explanation) void this.ctx.log.showError(final.explanation);
+      return final;
+    });
+    this.scheduleRefresh(50);
+    return { record: started.record, done };
+  }
+
+  /** Shows a run's log in a terminal: the saved log of a finished run, or the live stream of a running one. */
+  async showLogs(record: RunRecord): Promise<OutputTerminal> {
+    const runner = this.runner(record.project);
+    const term = new OutputTerminal(`Run ${record.id}`, 'output');
+    term.show();
+    if (record.state === 'running' && record.containerId) {
+      void runner
+        .follow(record.id, { onOutput: (c) => term.writeRaw(c), signal: term.signal })
+        .then((final) => {
+          if (final.state !== 'running') {
+            term.writeLine('');
+            term.writeLine(final.explanation ?? `Run ${final.id} ${final.state}.`, 'dim');
+          }
+        })
+        .catch((err: unknown) => term.writeLine(errorMessage(err), 'error'));
+    } else {
+      const { readFile } = await import('node:fs/promises');
+      try {
+        term.writeRaw(await readFile(runner.store.logFile(record.id)));
+      } catch {
+        term.writeLine(`Run ${record.id} has no saved log.`, 'dim');
+      }
+      if (record.explanation) term.writeLine(record.explanation, record.state === 'failed' ? 'error' : 'dim');
+    }
+    return term;
+  }
+
+  /** Runs (or resumes) a sweep in the background; the view follows it. */
+  superviseSweep(
+    root: string,
+    sweep: SweepState,
+    specFor?: (v: SweepState['variants'][number], gpus: string[]) => RunSpec,
+  ): Promise<SweepState> {
+    const existing = this.sweepsDone.get(sweep.id);
+    if (existing) return existing;
+    const { runSweep, runSpecFor } = heavy();
+    const runner = this.runner(root);
+    const cancel = new AbortController();
+    this.sweepCancels.set(sweep.id, cancel);
+    const mountWorkspace = !sweep.image.endsWith(':train');
+    const fallbackSpec = async (): Promise<Map<number, RunSpec>> => {
+      const specs = new Map<number, RunSpec>();
+      for (const v of sweep.variants) {
+        specs.set(
+          v.index,
+          await runSpecFor(
+            { projectRoot: root, command: v.command, gpus: { kind: 'none' }, sweepId: sweep.id, params: v.params },
+            { image: sweep.image, mountWorkspace },
+          ),
+        );
+      }
+      return specs;
+    };
+    const done = (async () => {
+      const specs = specFor ? undefined : await fallbackSpec();
+      return runSweep(sweep, {
+        runner,
+        signal: cancel.signal,
+        detach: this.lifetime.signal,
+        specFor:
+          specFor ??
+          ((v, gpus) => ({
+            ...specs!.get(v.index)!,
+            gpus: gpus.length ? { kind: 'devices', ids: gpus } : { kind: 'none' },
+          })),
+        onChange: () => this.scheduleRefresh(100),
+      });
+    })().finally(() => {
+      this.sweepCancels.delete(sweep.id);
+      this.sweepsDone.delete(sweep.id);
+      this.scheduleRefresh(50);
+    });
+    this.sweepsDone.set(sweep.id, done);
+    done.catch((err: unknown) => this.ctx.log.info(`Sweep ${sweep.id}: ${errorMessage(err)}`));
+    return done;
+  }
+
+  /** Cancels a sweep this window supervises: its running runs are stopped, the queued ones never start. */
+  cancelSweep(sweepId: string): boolean {
+    const c = this.sweepCancels.get(sweepId);
+    c?.abort();
+    return c !== undefined;
+  }
+
+  isSupervised(sweepId: string): boolean {
+    return this.sweepCancels.has(sweepId);
+  }
+
+  folderOf(record: RunRecord): vscode.WorkspaceFolder | undefined {
+    return this.state.find((f) => path.resolve(f.folder.uri.fsPath) === path.resolve(record.project))?.folder;
+  }
+
+  dispose(): void {
+    this.lifetime.abort();
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    for (const d of this.disposables) d.dispose();
+    this.changed.dispose();
+  }
+}
