@@ -25,7 +25,6 @@ import {
   type RunRecord,
   Runner,
   runSpecFor,
-  RunStartError,
   RunStore,
   runSweep,
   summarizeSweep,
@@ -190,7 +189,8 @@ ${EXIT_START_FAILED} when the engine could not start it (the message says why), 
       record = started.record;
       done = started.done;
     } catch (err) {
-      if (err instanceof RunStartError) {
+      // RunStartError, or the engine not reachable at all: one sentence either way
+      if (err instanceof Error) {
         io.err(`ml-containers run: ${err.message}`);
         return EXIT_START_FAILED;
       }

@@ -271,6 +271,37 @@ async function runTraining(ctx: Ctx, options: RunTrainingOptions = {}): Promise<
         return record;
       } catch (err) {
         terminal?.writeLine(errorMessage(err), 'error');
+        const problem = (err as { problemId?: string }).problemId;
+        if (problem === 'image-not-found' && source.kind === 'image' && hasDockerfile(root)) {
+          // the image is not there, but the project can build its own: offer that instead
+          void vscode.window
+            .showErrorMessage(`${errorMessage(err)}`, 'Build and Run the Train Target', 'View Logs')
+            .then((choice) => {
+              if (choice === 'View Logs') ctx.log.channel.show(true);
+              if (choice === 'Build and Run the Train Target') {
+                void vscode.commands.executeCommand('mlContainers.runTraining', {
+                  ...options,
+                  folder: folder.uri,
+                  command,
+                  image: undefined,
+                  target: 'train',
+                  gpus,
+                });
+              }
+            });
+          throw new CancellationError(); // already shown
+        }
+        if (problem === 'no-container-gpu-runtime' || problem === 'no-nvidia-runtime') {
+          void vscode.window
+            .showErrorMessage(errorMessage(err), 'Check GPU Compatibility', 'View Logs')
+            .then((choice) => {
+              if (choice === 'View Logs') ctx.log.channel.show(true);
+              if (choice === 'Check GPU Compatibility') {
+                void vscode.commands.executeCommand('mlContainers.checkGpuCompatibility');
+              }
+            });
+          throw new CancellationError(); // already shown, with the link to the doctor
+        }
         throw err;
       }
     },
