@@ -36,6 +36,26 @@ export class Config {
     return this.raw.get<string>('docker.host', '');
   }
 
+  /** The GPU status bar item and the idle-GPU hint. */
+  get statusBar(): {
+    enabled: boolean;
+    intervalMs: number;
+    multiGpu: 'busiest' | 'average';
+    idleHint: boolean;
+    idleThresholdPct: number;
+    idleMinutes: number;
+  } {
+    const c = this.raw;
+    return {
+      enabled: c.get<boolean>('statusBar.enabled', true),
+      intervalMs: Math.max(250, c.get<number>('statusBar.intervalMs', 2000)),
+      multiGpu: c.get<string>('statusBar.multiGpu', 'busiest') === 'average' ? 'average' : 'busiest',
+      idleHint: c.get<boolean>('statusBar.idleHint', true),
+      idleThresholdPct: c.get<number>('statusBar.idleThresholdPercent', 10),
+      idleMinutes: c.get<number>('statusBar.idleMinutes', 2),
+    };
+  }
+
   /** Fires `listener` when a setting under `mlContainers.<prefix>` changes. */
   onDidChange(prefix: string, listener: () => void): vscode.Disposable {
     return vscode.workspace.onDidChangeConfiguration((e) => {

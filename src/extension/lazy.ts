@@ -30,3 +30,5 @@ export {
 } from '../core/runs/sweep';
 export { watchRunEvents } from '../core/runs/events';
 export { openShell } from '../core/runs/exec';
+export { GpuMonitor } from '../core/gpu/monitor';
+export { IdleGpuDetector, idleHintMessage, statusBarView } from '../core/gpu/status';

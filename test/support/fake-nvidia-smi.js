@@ -18,6 +18,8 @@
  *   FAKE_NVIDIA_SMI_MODE=hang             every call prints nothing and never exits (a wedged driver)
  *   FAKE_NVIDIA_SMI_INVALID_FIELDS=a,b    querying field a or b fails like bad-field.txt (an older driver)
  *   FAKE_NVIDIA_SMI_ERROR_STREAM=stderr   print error messages on stderr instead of stdout
+ *   FAKE_NVIDIA_SMI_SCENARIO=load         a --query-gpu loop replays, sample after sample, the real capture taken
+ *                                         under full load (query-gpu-loop-under-load.csv) for the fields it has
  */
 'use strict';
 const fs = require('node:fs');
@@ -109,12 +111,46 @@ function queryGpu(query) {
   if (period === undefined) return exitWith(process.stdout, render(header), 0);
   if (!(period > 0)) fail(`bad loop period "${loopMs ?? loopS}"`);
   let first = true;
+  const load = process.env.FAKE_NVIDIA_SMI_SCENARIO === 'load' ? readLoadLoop() : undefined;
+  let sample = 0;
   const tick = () => {
+    if (load) {
+      // the next sample of the under-load capture replaces the load-dependent values of each GPU's row
+      const values = load[sample++ % load.length];
+      rows = rows.map((row) => {
+        const copy = [...row];
+        for (const [field, value] of Object.entries(values)) {
+          const at = table.index.get(field);
+          if (at !== undefined) copy[at] = value;
+        }
+        return copy;
+      });
+    }
     process.stdout.write(render(first && header));
     first = false;
     setTimeout(tick, period);
   };
   tick();
+}
+
+/**
+ * query-gpu-loop-under-load.csv: `timestamp, index, utilization.gpu, utilization.memory, memory.used, memory.total,
+ * temperature.gpu, power.draw` (csv,noheader,nounits) sampled every 250 ms under a bf16 matmul loop; values get the
+ * units query-gpu.csv uses, so `nounits` strips them as for the other rows.
+ */
+function readLoadLoop() {
+  const units = ['', '', ' %', ' %', ' MiB', ' MiB', '', ' W'];
+  const names = ['timestamp', 'index', 'utilization.gpu', 'utilization.memory', 'memory.used', 'memory.total'];
+  names.push('temperature.gpu', 'power.draw');
+  return read('query-gpu-loop-under-load.csv')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const cells = l.split(', ');
+      const out = {};
+      for (let i = 2; i < names.length; i++) out[names[i]] = `${cells[i]}${units[i]}`;
+      return out;
+    });
 }
 
 /** query-gpu.csv: the header's field names (without units) -> column, and the rows' raw values. */

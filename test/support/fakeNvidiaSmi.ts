@@ -27,6 +27,8 @@ export function installFakeNvidiaSmi(
   host: string,
   extraEnv: NodeJS.ProcessEnv = {},
   name = 'nvidia-smi',
+  /** Variables the wrapper itself sets (for callers that cannot pass an environment, e.g. the extension). */
+  wrapperEnv: Record<string, string> = {},
 ): FakeNvidiaSmi {
   const capture = path.join(GPU_HOSTS, host);
   if (!fs.existsSync(capture)) throw new Error(`No capture folder ${capture}.`);
@@ -35,7 +37,9 @@ export function installFakeNvidiaSmi(
   fs.mkdirSync(path.dirname(nvidiaSmi), { recursive: true });
   fs.writeFileSync(
     nvidiaSmi,
-    `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(FAKE_NVIDIA_SMI)} ${shQuote(capture)} "$@"\n`,
+    `#!/bin/sh\n${Object.entries(wrapperEnv)
+      .map(([k, v]) => `export ${k}=${shQuote(v)}\n`)
+      .join('')}exec ${shQuote(process.execPath)} ${shQuote(FAKE_NVIDIA_SMI)} ${shQuote(capture)} "$@"\n`,
     { mode: 0o755 },
   );
   return {

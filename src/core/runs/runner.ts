@@ -207,6 +207,8 @@ export class Runner {
     const ctrl = new AbortController();
     const onAbort = (): void => ctrl.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // a signal that fired before (`run --detach`, a window closed while the run started) fires no event again
+    if (options.signal?.aborted) ctrl.abort();
     try {
       const stream = (await container.logs({
         follow: true,

@@ -484,6 +484,8 @@ export async function runSweep(sweep: SweepState, options: SweepRunOptions): Pro
       if (active.size > 0) await Promise.race([...active.values(), abortPromise(options.signal, options.detach)]);
     }
     if (detached() && !cancelled()) {
+      // the follows end at once (they share the detach signal): let them settle before the last write of sweep.json
+      await Promise.all(active.values());
       sweep.owner = null;
       await persist();
       return sweep;
