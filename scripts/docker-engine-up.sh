@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a private Docker engine for the engine tests, idempotently (reuses one that is already running):
-#   1. Debian packages docker.io (engine 20.10, API 1.41 on Debian 12) and busybox-static, installed when missing
+#   1. Debian packages docker.io (engine 20.10, API 1.41 on Debian 12), busybox-static and docker-registry (the
+#      reference registry the push tests start on loopback), installed when missing
 #      (as root: apt-get update first; otherwise it stops and names the packages).
 #   2. dockerd on its own socket, with its own config file (never /etc/docker/daemon.json), data root, exec root and
 #      containerd namespace, so it never touches a Docker engine the machine may already run.
@@ -22,7 +23,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DIR=${MLC_DOCKER_DIR:-$ROOT/.vscode-test/docker}
-APT_PACKAGES=(docker.io busybox-static)
+APT_PACKAGES=(docker.io busybox-static docker-registry)
 IMAGE=mlc-test/busybox:latest
 DEBIAN_IMAGE=mlc-test/debian-python:bookworm
 DEBIAN_MIRROR=${MLC_DEBIAN_MIRROR:-http://deb.debian.org/debian}

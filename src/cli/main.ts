@@ -8,6 +8,7 @@ import { detectCommand } from './commands/detect';
 import { diffCommand } from './commands/diff';
 import { fingerprintCommand } from './commands/fingerprint';
 import { gpusCommand } from './commands/gpus';
+import { pushCommand } from './commands/push';
 import { logsCommand, psCommand, runCommand, stopCommand, sweepCommand } from './commands/runs';
 import { scaffoldCommand } from './commands/scaffold';
 import { type CliCommand, EXIT, type Io, UsageError } from './usage';
@@ -26,6 +27,7 @@ const COMMANDS: readonly CliCommand[] = [
   logsCommand,
   stopCommand,
   sweepCommand,
+  pushCommand,
 ];
 
 function help(): string {

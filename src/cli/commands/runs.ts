@@ -447,7 +447,7 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
       const final = await execute(sweep, runner, root, mountWorkspace, env, io, interrupt);
       return final;
     }
-    return execute(sweep, runner, root, mountWorkspace, {}, io, interrupt);
+    return execute(sweep, runner, root, mountWorkspace, sweep.env ?? {}, io, interrupt);
 
     async function execute(
       s: SweepState,

@@ -31,6 +31,8 @@ export interface RunOptions {
   maxOutputBytes?: number;
   /** Exit codes that count as success (default `[0]`). */
   okExitCodes?: readonly number[];
+  /** Written to the child's stdin, which is then closed (default: no stdin). */
+  input?: string;
 }
 
 export interface RunResult {
@@ -56,7 +58,11 @@ export function runProcess(cmd: string, argv: readonly string[], options: RunOpt
     let timer: NodeJS.Timeout | undefined;
     let closeGrace: NodeJS.Timeout | undefined;
 
-    const child = spawnChild(cmd, argv, options.env, options.cwd);
+    const child = spawnChild(cmd, argv, options.env, options.cwd, options.input !== undefined);
+    if (options.input !== undefined && child.stdin) {
+      child.stdin.on('error', () => undefined); // a child that exits without reading: its exit code tells
+      child.stdin.end(options.input);
+    }
 
     const finish = (settle: () => void): void => {
       if (settled) return;
@@ -248,11 +254,17 @@ export function streamLines(cmd: string, argv: readonly string[], options: Strea
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-function spawnChild(cmd: string, argv: readonly string[], env: NodeJS.ProcessEnv | undefined, cwd?: string) {
+function spawnChild(
+  cmd: string,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv | undefined,
+  cwd?: string,
+  withStdin = false,
+) {
   const child = spawn(cmd, [...argv], {
     env: env ?? process.env,
     cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [withStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     // Its own process group on POSIX, so that the whole tree can be killed; on Windows detached means a new console.
     detached: process.platform !== 'win32',
     windowsHide: true,
