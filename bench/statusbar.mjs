@@ -67,9 +67,11 @@ if (process.argv[2] === '--child') {
   // this process: microseconds from the kernel; its reaped children (spawn per tick) in clock ticks
   const usage = () => {
     const u = process.cpuUsage();
-    return (u.user + u.system) / 1000 + cpuMs(process.pid, true) - cpuMs(process.pid, false);
+    return (u.user + u.system) / 1000;
   };
+  const reaped = () => cpuMs(process.pid, true) - cpuMs(process.pid, false);
   const self0 = usage();
+  const reaped0 = reaped();
   const child0 = childPid() ? cpuMs(childPid()) : 0;
   const pid0 = childPid();
   const samples0 = samples;
@@ -77,6 +79,7 @@ if (process.argv[2] === '--child') {
   await new Promise((r) => setTimeout(r, MEASURE_MS));
   const wall = Date.now() - t0;
   const self1 = usage();
+  const reaped1 = reaped();
   const child1 = childPid() ? cpuMs(childPid()) : 0;
   const restarted = childPid() !== pid0;
   stop();
@@ -84,7 +87,8 @@ if (process.argv[2] === '--child') {
     JSON.stringify({
       wallMs: wall,
       selfMs: self1 - self0,
-      childMs: restarted ? NaN : child1 - child0,
+      // the long-lived nvidia-smi, read while alive; or every nvidia-smi spawned and reaped in the window
+      childMs: restarted ? NaN : child1 - child0 + (reaped1 - reaped0),
       samples: samples - samples0,
     }),
   );

@@ -5,12 +5,14 @@
  */
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import type { EngineClient } from '../docker/engine';
 import { describeEngineProblem, explainEngineError } from '../docker/errors';
+import { writeFileAtomic } from '../util/atomic';
 import { CancellationError, errorMessage } from '../util/errors';
 import { explainRunExit } from './explain';
 import { containerCreateOptions, containerNameFor, newRunId } from './spec';
@@ -149,6 +151,18 @@ export class Runner {
       await fail(err);
     }
     const createOptions = containerCreateOptions(spec, id, name);
+    const ulimitWarning = (u: { Name?: string; Hard?: number }): string =>
+      `The Docker engine may not raise the ${u.Name} limit to ${u.Hard === -1 ? 'unlimited' : u.Hard} (its own limit ` +
+      "is lower), so the run uses the engine's default: raise LimitMEMLOCK/LimitSTACK of the docker service if the " +
+      'training needs it.';
+    // limits this engine refused before are not asked for again (each refusal costs a container create and start)
+    const refused = await refusedUlimits(this.client.dockerHost);
+    for (const u of (createOptions.HostConfig.Ulimits ?? []).filter((x) => refused.has(x.Name ?? ''))) {
+      record.warnings.push(ulimitWarning(u));
+    }
+    createOptions.HostConfig.Ulimits = (createOptions.HostConfig.Ulimits ?? []).filter(
+      (x) => !refused.has(x.Name ?? ''),
+    );
     this.log(`run ${id}: create ${JSON.stringify({ ...createOptions, Env: ['…'] })}`);
     let container: Docker.Container | undefined;
     for (;;) {
@@ -167,11 +181,8 @@ export class Runner {
         if (!dropped) await fail(err, container);
         await container!.remove({ force: true }).catch(() => undefined);
         createOptions.HostConfig.Ulimits = (createOptions.HostConfig.Ulimits ?? []).filter((u) => u !== dropped);
-        record.warnings.push(
-          `The Docker engine may not raise the ${dropped!.Name} limit to ${dropped!.Hard === -1 ? 'unlimited' : dropped!.Hard} ` +
-            `(its own limit is lower), so the run uses the engine's default: raise LimitMEMLOCK/LimitSTACK of the ` +
-            'docker service if the training needs it.',
-        );
+        await rememberRefusedUlimit(this.client.dockerHost, dropped!.Name ?? '');
+        record.warnings.push(ulimitWarning(dropped!));
         this.log(`run ${id}: ${record.warnings[record.warnings.length - 1]}`);
       }
     }
@@ -219,19 +230,15 @@ export class Runner {
       await fsp.mkdir(this.store.runDir(record.id), { recursive: true });
       const file = fs.createWriteStream(this.store.logFile(record.id));
       const onOutput = options.onOutput;
-      const tap = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          onOutput?.(chunk);
-          done(null, chunk);
-        },
-      });
+      // the engine sends a chunk per line: batch them (64 KiB or 50 ms) into one write and one onOutput call
+      const tap = batchChunks(64 * 1024, 50, onOutput);
       try {
         await pipeline(stream, tap, file);
       } catch (err) {
         if (!ctrl.signal.aborted) throw err;
       }
       if (ctrl.signal.aborted) return (await this.store.readRecord(runId)) ?? record;
-      return await this.finish(record, container);
+      return await this.finish(record, container, onOutput);
     } catch (err) {
       if (ctrl.signal.aborted || err instanceof CancellationError) {
         return (await this.store.readRecord(runId)) ?? record;
@@ -244,11 +251,17 @@ export class Runner {
   }
 
   /** Records the end of a run whose container has exited (waits for the exit first). */
-  private async finish(record: RunRecord, container: Docker.Container): Promise<RunRecord> {
+  private async finish(
+    record: RunRecord,
+    container: Docker.Container,
+    onOutput?: (chunk: Buffer) => void,
+  ): Promise<RunRecord> {
     let info: Docker.ContainerInspectInfo;
     try {
       await container.wait({ condition: 'not-running' } as object);
       info = await container.inspect();
+      if (onOutput !== undefined || this.following.has(record.id))
+        {await this.completeLog(record.id, container, onOutput);}
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) return this.containerGone(record);
       throw err;
@@ -429,6 +442,40 @@ export class Runner {
     return record;
   }
 
+  /**
+   * The engine's follow stream can end before the log does (seen with engine 20.10 on fast output): once the container
+   * has stopped, compare the end of log.txt with the engine's last lines and, when they differ, save the whole log
+   * again and pass on what the stream missed.
+   */
+  private async completeLog(
+    runId: string,
+    container: Docker.Container,
+    onOutput?: (chunk: Buffer) => void,
+  ): Promise<void> {
+    const file = this.store.logFile(runId);
+    const last = (await container.logs({ follow: false, stdout: true, stderr: true, tail: 100 })) as unknown as Buffer;
+    const size = await fsp.stat(file).then(
+      (st) => st.size,
+      () => 0,
+    );
+    if (last.length === 0 || (size >= last.length && (await readTail(file, last.length)) === last.toString('utf8'))) {
+      return;
+    }
+    const whole = (await container.logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer;
+    if (whole.length <= size) return;
+    this.log(`run ${runId}: the engine's log stream ended early; saved the whole log (${whole.length} bytes) again`);
+    await this.writeLogAtomic(runId, whole);
+    onOutput?.(whole.subarray(size));
+  }
+
+  private async writeLogAtomic(runId: string, buf: Buffer): Promise<void> {
+    const file = this.store.logFile(runId);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await fsp.writeFile(tmp, buf);
+    await fsp.rename(tmp, file);
+  }
+
   /** Writes the container's whole log to log.txt (atomically), e.g. before the container is removed. */
   async saveLog(runId: string, container?: Docker.Container): Promise<void> {
     const record = await this.store.findRecord(runId);
@@ -437,11 +484,7 @@ export class Runner {
       container = (await this.connect()).getContainer(record.containerId);
     }
     const buf = (await container.logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer;
-    const file = this.store.logFile(record.id);
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fsp.mkdir(path.dirname(file), { recursive: true });
-    await fsp.writeFile(tmp, buf);
-    await fsp.rename(tmp, file);
+    await this.writeLogAtomic(record.id, buf);
   }
 
   /** The end of a run's saved log (at most `bytes`). */
@@ -456,6 +499,52 @@ export class Runner {
       if (err instanceof CancellationError) throw err;
       throw new Error(describeEngineProblem(explainEngineError(err)));
     }
+  }
+}
+
+/** How long a refused ulimit is remembered for an engine (then asked for again: the engine may have been fixed). */
+const REFUSED_ULIMIT_TTL_MS = 24 * 3600 * 1000;
+const refusedInProcess = new Map<string, Set<string>>();
+
+function refusedUlimitsFile(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'ml-containers', 'refused-ulimits.json');
+}
+
+type RefusedCache = Record<string, Record<string, string>>;
+
+/** The ulimits the engine at `dockerHost` refused within the last day (in this process, or recorded by another). */
+async function refusedUlimits(dockerHost: string): Promise<Set<string>> {
+  const known = refusedInProcess.get(dockerHost);
+  if (known) return known;
+  const set = new Set<string>();
+  try {
+    const cache = JSON.parse(await fsp.readFile(refusedUlimitsFile(), 'utf8')) as RefusedCache;
+    for (const [name, at] of Object.entries(cache[dockerHost] ?? {})) {
+      if (Date.now() - Date.parse(at) < REFUSED_ULIMIT_TTL_MS) set.add(name);
+    }
+  } catch {
+    // no cache yet, or unreadable: ask the engine
+  }
+  refusedInProcess.set(dockerHost, set);
+  return set;
+}
+
+async function rememberRefusedUlimit(dockerHost: string, name: string): Promise<void> {
+  (await refusedUlimits(dockerHost)).add(name);
+  const file = refusedUlimitsFile();
+  try {
+    let cache: RefusedCache = {};
+    try {
+      cache = JSON.parse(await fsp.readFile(file, 'utf8')) as RefusedCache;
+    } catch {
+      cache = {};
+    }
+    cache[dockerHost] = { ...cache[dockerHost], [name]: new Date().toISOString() };
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, `${JSON.stringify(cache, null, 2)}\n`);
+  } catch {
+    // a cache we cannot write only costs the next process one retry
   }
 }
 
@@ -482,6 +571,39 @@ function publishedPorts(info: Docker.ContainerInspectInfo): Record<string, numbe
     if (Number.isInteger(hostPort) && hostPort > 0) out[key.replace(/\/tcp$/, '')] = hostPort;
   }
   return out;
+}
+
+/** Groups small chunks into one of up to `maxBytes`, or whatever came within `maxMs`; calls `onChunk` per group. */
+function batchChunks(maxBytes: number, maxMs: number, onChunk?: (chunk: Buffer) => void): Transform {
+  let parts: Buffer[] = [];
+  let bytes = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const take = (): Buffer | undefined => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (bytes === 0) return undefined;
+    const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
+    parts = [];
+    bytes = 0;
+    onChunk?.(out);
+    return out;
+  };
+  const t: Transform = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      parts.push(chunk);
+      bytes += chunk.length;
+      if (bytes >= maxBytes) return done(null, take());
+      timer ??= setTimeout(() => {
+        const out = take();
+        if (out) t.push(out);
+      }, maxMs);
+      done();
+    },
+    flush(done) {
+      done(null, take());
+    },
+  });
+  return t;
 }
 
 /** The last `bytes` of a file ('' when it does not exist). */
