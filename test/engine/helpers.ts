@@ -139,3 +139,77 @@ export async function runOnce(docker: Docker, options: Docker.ContainerCreateOpt
     await c.remove({ force: true });
   }
 }
+
+/** The tag of the fake trainer image that the training-run tests build on DEBIAN_PYTHON (see buildFakeTrainer). */
+export const FAKE_TRAINER = 'mlc-test/fake-trainer:runs';
+
+/**
+ * A stand-in for a training script, at /trainer.py in FAKE_TRAINER: prints `args: <its argv as JSON>`, then per epoch
+ * a progress bar redrawn with `\r` in ANSI colour and a `loss=` line, as tqdm and friends do. Options (anything else
+ * in argv is ignored, so hostile values can be passed through): `--steps N` epochs (default 2), `--delay S` seconds
+ * per redraw (default 0.02), `--exit N` the exit code, `--sleep S` sleeps before the epochs, `--mode M` (or
+ * TRAINER_MODE): `forever` prints `ready` and sleeps until stopped, `oom` allocates memory until it is killed,
+ * `cuda-oom` prints PyTorch's CUDA out-of-memory error after the epochs and exits 1.
+ */
+export const FAKE_TRAINER_SCRIPT = `import json, os, sys, time
+
+args = sys.argv[1:]
+print('args: ' + json.dumps(args), flush=True)
+
+
+def opt(name, default):
+    for i, a in enumerate(args):
+        if a == name and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith(name + '='):
+            return a[len(name) + 1:]
+    return default
+
+
+mode = opt('--mode', os.environ.get('TRAINER_MODE', 'ok'))
+steps = int(opt('--steps', '2'))
+delay = float(opt('--delay', '0.02'))
+if mode == 'forever':
+    print('ready', flush=True)
+    while True:
+        time.sleep(1)
+if mode == 'oom':
+    print('allocating', flush=True)
+    hog = []
+    while True:
+        hog.append(b'x' * (8 << 20))
+if float(opt('--sleep', '0')) > 0:
+    print('ready', flush=True)
+    time.sleep(float(opt('--sleep', '0')))
+loss = 2.0
+for epoch in range(1, steps + 1):
+    for i in range(1, 5):
+        sys.stdout.write('\\r\\x1b[32mepoch %d\\x1b[0m %s%s %d/4' % (epoch, '#' * i, '.' * (4 - i), i))
+        sys.stdout.flush()
+        time.sleep(delay)
+    loss /= 2
+    sys.stdout.write('\\r\\x1b[32mepoch %d\\x1b[0m #### 4/4 \\x1b[1mloss=%.4f\\x1b[0m\\n' % (epoch, loss))
+    sys.stdout.flush()
+if mode == 'cuda-oom':
+    sys.stderr.write('Traceback (most recent call last):\\n  File "/trainer.py", line 40, in <module>\\n')
+    sys.stderr.write('torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB. GPU 0 has a total '
+                     'capacity of 79.19 GiB of which 13.25 MiB is free. Process 2157 has 79.17 GiB memory in use.\\n')
+    sys.stderr.flush()
+    sys.exit(1)
+sys.exit(int(opt('--exit', '0')))
+`;
+
+/** Builds FAKE_TRAINER (FROM DEBIAN_PYTHON, the script at /trainer.py, no entry point of its own); cached after once. */
+export async function buildFakeTrainer(docker: Docker, tmpDir: string): Promise<BuiltImage> {
+  const dir = fs.mkdtempSync(path.join(tmpDir, 'fake-trainer-'));
+  fs.writeFileSync(path.join(dir, 'trainer.py'), FAKE_TRAINER_SCRIPT);
+  fs.writeFileSync(
+    path.join(dir, 'Dockerfile'),
+    `FROM ${DEBIAN_PYTHON}\nCOPY trainer.py /trainer.py\nCMD ["python3", "/trainer.py"]\n`,
+  );
+  try {
+    return await buildImage(docker, dir, { t: FAKE_TRAINER, networkmode: 'none' } as Docker.ImageBuildOptions);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

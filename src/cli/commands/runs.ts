@@ -17,6 +17,7 @@ import {
   type ImageSource,
   isFinished,
   newSweep,
+  ownerAlive,
   parseByteSize,
   parseGpuSelection,
   parseSweepFile,
@@ -29,6 +30,7 @@ import {
   runSweep,
   summarizeSweep,
   SweepFileError,
+  sweepMountsWorkspace,
   type SweepState,
 } from '../../core/runs';
 import { CancellationError } from '../../core/util/errors';
@@ -395,8 +397,16 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
     if (values.resume !== undefined) {
       const found = await readSweep(runner.store, values.resume);
       if (!found) throw new UsageError(`no sweep "${values.resume}" is recorded in ${runner.store.dir}.`);
+      if (found.state !== 'running') {
+        throw new UsageError(`sweep ${found.id} has ended (${found.state}); start a new one with --file.`);
+      }
+      if (ownerAlive(found)) {
+        throw new UsageError(
+          `sweep ${found.id} is still supervised by process ${found.owner!.pid} on ${found.owner!.hostname}: stop that one first.`,
+        );
+      }
       sweep = found;
-      mountWorkspace = !sweep.image.endsWith(':train');
+      mountWorkspace = sweepMountsWorkspace(sweep);
     } else {
       const file = path.resolve(values.file!);
       let text: string;
@@ -434,7 +444,14 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
       }
       mountWorkspace = image.mountWorkspace;
       try {
-        sweep = newSweep({ project: root, file: path.relative(root, file), sweep: parsed, image: image.image, gpus });
+        sweep = newSweep({
+          project: root,
+          file: path.relative(root, file),
+          sweep: parsed,
+          image: image.image,
+          gpus,
+          mountWorkspace,
+        });
       } catch (err) {
         io.err((err as Error).message);
         return EXIT.failure;

@@ -34,8 +34,9 @@ export function visibleLines(text: string): string[] {
     .filter((l) => l.trim() !== '');
 }
 
+// `eval_loss` and `'loss': 0.69` (Hugging Face Trainer's dicts) too: a name after `_`, a quote before the colon
 const METRIC =
-  /\b(?:loss|val_loss|train_loss|acc|accuracy|val_acc|top1|top5|f1|auc|mse|mae|rmse|perplexity|ppl|bleu|rouge\w*|reward|return|score|iou|map|wer|cer)\b[\w/.-]*\s*[:=]\s*[-+]?(?:\d|\.\d|nan|inf)/i;
+  /(?:\b|_)(?:loss|val_loss|train_loss|acc|accuracy|val_acc|top1|top5|f1|auc|mse|mae|rmse|perplexity|ppl|bleu|rouge\w*|reward|return|score|iou|map|wer|cer)\b[\w/.-]*['"]?\s*[:=]\s*[-+]?(?:\d|\.\d|nan|inf)/i;
 
 /** The last line of a log that looks like a metric (`loss=0.12`, `val_acc: 0.93`, `epoch 3 loss 0.2`), or null. */
 export function lastMetricLine(logTail: string): string | null {

@@ -243,7 +243,9 @@ export class Runner {
       if (ctrl.signal.aborted || err instanceof CancellationError) {
         return (await this.store.readRecord(runId)) ?? record;
       }
-      if ((err as { statusCode?: number }).statusCode === 404) return this.containerGone(record);
+      // 404: removed; 409: being removed ("dead or marked for removal")
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404 || status === 409) return this.containerGone(record);
       throw err;
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
@@ -260,10 +262,15 @@ export class Runner {
     try {
       await container.wait({ condition: 'not-running' } as object);
       info = await container.inspect();
-      if (onOutput !== undefined || this.following.has(record.id))
-        {await this.completeLog(record.id, container, onOutput);}
+      if (onOutput !== undefined || this.following.has(record.id)) {
+        // best effort: a container being removed (409) keeps the log as it was followed
+        await this.completeLog(record.id, container, onOutput).catch((e: unknown) =>
+          this.log(`run ${record.id}: could not check the saved log against the engine's (${errorMessage(e)})`),
+        );
+      }
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return this.containerGone(record);
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404 || status === 409) return this.containerGone(record);
       throw err;
     }
     // another process (`ml-containers stop`) may have marked it stopped meanwhile: read the record again

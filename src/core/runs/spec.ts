@@ -66,8 +66,9 @@ export function containerNameFor(projectRoot: string, runId: string): string {
       .basename(projectRoot)
       .toLowerCase()
       .replace(/[^a-z0-9_.-]+/g, '-')
-      .replace(/^[^a-z0-9]+/, '')
-      .slice(0, 40) || 'project';
+      .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
+      .slice(0, 40)
+      .replace(/[^a-z0-9]+$/, '') || 'project';
   return `mlc-${slug}-${runId}`;
 }
 

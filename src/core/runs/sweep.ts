@@ -271,7 +271,16 @@ export interface SweepState {
   /** The process supervising the sweep; another one resumes it only when this one is gone. */
   owner: { pid: number; hostname: string } | null;
   explanation: string | null;
+  /** The sweep file's environment, so that the runs a resumed sweep starts get it too (absent in older files). */
+  env?: Record<string, string>;
+  /** The project is mounted at /workspace in each run (dev and existing images); absent in older files. */
+  mountWorkspace?: boolean;
   variants: SweepVariantState[];
+}
+
+/** Whether a sweep's runs mount the project: as recorded, else guessed from the image (train images carry the code). */
+export function sweepMountsWorkspace(sweep: SweepState): boolean {
+  return sweep.mountWorkspace ?? !sweep.image.endsWith(':train');
 }
 
 /** A new sweep's state: every variant queued. */
@@ -281,6 +290,7 @@ export function newSweep(opts: {
   sweep: SweepFile;
   image: string;
   gpus: string[];
+  mountWorkspace?: boolean;
 }): SweepState {
   const pool = new GpuPool(opts.gpus, opts.sweep.gpusPerRun, opts.sweep.runsPerGpu, opts.sweep.maxParallel);
   return {
@@ -297,6 +307,8 @@ export function newSweep(opts: {
     finishedAt: null,
     owner: null,
     explanation: null,
+    env: opts.sweep.env,
+    ...(opts.mountWorkspace !== undefined ? { mountWorkspace: opts.mountWorkspace } : {}),
     variants: expandGrid(opts.sweep.grid).map((v) => ({
       ...v,
       command: commandFor(opts.sweep.command, v.params),

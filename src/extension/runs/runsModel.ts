@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineClient } from '../../core/docker/engine';
+import type { ClusterJobRecord } from '../../core/k8s/cluster';
 import type { Runner } from '../../core/runs/runner';
 import type { SweepState } from '../../core/runs/sweep';
 import type { RunRecord, RunSpec } from '../../core/runs/types';
@@ -14,6 +15,8 @@ export interface FolderRuns {
   folder: vscode.WorkspaceFolder;
   runs: RunRecord[];
   sweeps: SweepState[];
+  /** Jobs applied to a cluster from this folder. */
+  clusterJobs: ClusterJobRecord[];
 }
 
 /**
@@ -151,7 +154,7 @@ export class RunsModel implements vscode.Disposable {
   /** Reads every folder's run records and sweeps and brings running ones up to date with the engine. */
   async refresh(): Promise<FolderRuns[]> {
     const folders = vscode.workspace.workspaceFolders ?? [];
-    const { RunStore, listSweeps } = heavy();
+    const { RunStore, listSweeps, readClusterJobs } = heavy();
     const next: FolderRuns[] = [];
     let problem: string | undefined;
     for (const folder of folders) {
@@ -164,7 +167,7 @@ export class RunsModel implements vscode.Disposable {
         problem = errorMessage(err);
         runs = await store.listRecords();
       }
-      next.push({ folder, runs, sweeps: await listSweeps(store) });
+      next.push({ folder, runs, sweeps: await listSweeps(store), clusterJobs: await readClusterJobs(store) });
     }
     this.state = next;
     this.engineProblem = problem;
@@ -236,18 +239,25 @@ export class RunsModel implements vscode.Disposable {
   ): Promise<SweepState> {
     const existing = this.sweepsDone.get(sweep.id);
     if (existing) return existing;
-    const { runSweep, runSpecFor } = heavy();
+    const { runSweep, runSpecFor, sweepMountsWorkspace } = heavy();
     const runner = this.runner(root);
     const cancel = new AbortController();
     this.sweepCancels.set(sweep.id, cancel);
-    const mountWorkspace = !sweep.image.endsWith(':train');
+    const mountWorkspace = sweepMountsWorkspace(sweep);
     const fallbackSpec = async (): Promise<Map<number, RunSpec>> => {
       const specs = new Map<number, RunSpec>();
       for (const v of sweep.variants) {
         specs.set(
           v.index,
           await runSpecFor(
-            { projectRoot: root, command: v.command, gpus: { kind: 'none' }, sweepId: sweep.id, params: v.params },
+            {
+              projectRoot: root,
+              command: v.command,
+              gpus: { kind: 'none' },
+              env: sweep.env,
+              sweepId: sweep.id,
+              params: v.params,
+            },
             { image: sweep.image, mountWorkspace },
           ),
         );
