@@ -8,6 +8,7 @@ import { detectCommand } from './commands/detect';
 import { diffCommand } from './commands/diff';
 import { fingerprintCommand } from './commands/fingerprint';
 import { gpusCommand } from './commands/gpus';
+import { k8sCommand } from './commands/k8s';
 import { pushCommand } from './commands/push';
 import { logsCommand, psCommand, runCommand, stopCommand, sweepCommand } from './commands/runs';
 import { scaffoldCommand } from './commands/scaffold';
@@ -28,6 +29,7 @@ const COMMANDS: readonly CliCommand[] = [
   stopCommand,
   sweepCommand,
   pushCommand,
+  k8sCommand,
 ];
 
 function help(): string {

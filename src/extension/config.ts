@@ -56,6 +56,16 @@ export class Config {
     };
   }
 
+  /** Where "Generate Cluster Job" applies to: a kubeconfig context ('' for the current one), namespace, pull secret. */
+  get kubernetes(): { context: string; namespace: string; imagePullSecret: string } {
+    const c = this.raw;
+    return {
+      context: c.get<string>('kubernetes.context', ''),
+      namespace: c.get<string>('kubernetes.namespace', ''),
+      imagePullSecret: c.get<string>('kubernetes.imagePullSecret', ''),
+    };
+  }
+
   /** Fires `listener` when a setting under `mlContainers.<prefix>` changes. */
   onDidChange(prefix: string, listener: () => void): vscode.Disposable {
     return vscode.workspace.onDidChangeConfiguration((e) => {

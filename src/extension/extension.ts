@@ -4,6 +4,7 @@ import { registerCheckCommand, registerCompareCommand, registerSaveFingerprintCo
 import { registerOpenEvidenceCommand, registerShowLogsCommand } from './commands/openEvidence';
 import { registerRunCommands } from './commands/runs';
 import { registerScaffoldCommand } from './commands/scaffold';
+import { registerShareCommands } from './commands/share';
 import { Ctx } from './ctx';
 import { type ProjectViewProvider, registerProjectView } from './views/projectView';
 import { GpuStatusBar } from './statusBar/gpuStatusBar';
@@ -28,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): MlContainersApi {
     registerSaveFingerprintCommand(ctx);
     registerScaffoldCommand(ctx);
     registerRunCommands(ctx);
+    registerShareCommands(ctx);
     const view = registerProjectView(ctx.project);
     const runsView = registerRunsView(ctx.runs);
     const statusBar = new GpuStatusBar(ctx);

@@ -27,8 +27,15 @@ export {
   runSweep,
   splitCommandLine,
   summarizeSweep,
+  sweepMountsWorkspace,
 } from '../core/runs/sweep';
 export { watchRunEvents } from '../core/runs/events';
 export { openShell } from '../core/runs/exec';
 export { GpuMonitor } from '../core/gpu/monitor';
 export { IdleGpuDetector, idleHintMessage, statusBarView } from '../core/gpu/status';
+export { checkRepository, gitCommitTag, pushImage, recordPush } from '../core/registry/push';
+export { buildTarget } from '../core/runs/build';
+export { applyManifests, followJobLogs, jobPodProblems } from '../core/k8s/cluster';
+export { clusterManifests, manifestsToYaml } from '../core/k8s/manifests';
+export { lastPushed, planClusterJob } from '../core/k8s/plan';
+export { readClusterJobs, recordClusterJobs } from '../core/k8s/records';

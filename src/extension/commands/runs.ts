@@ -386,6 +386,7 @@ async function runSweepCommand(ctx: Ctx, options: RunSweepOptions = {}): Promise
     sweep: sweepFile,
     image: image.image,
     gpus: gpuIds,
+    mountWorkspace: image.mountWorkspace,
   });
   const specs = new Map<number, Awaited<ReturnType<typeof runSpecFor>>>();
   for (const v of sweep.variants) {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { ClusterJobRecord } from '../../core/k8s/cluster';
 import type { SweepState } from '../../core/runs/sweep';
 import type { RunRecord } from '../../core/runs/types';
 import type { FolderRuns, RunsModel } from '../runs/runsModel';
@@ -10,6 +11,8 @@ export type RunsViewNode =
   | { type: 'folder'; folder: FolderRuns }
   | { type: 'sweep'; sweep: SweepState; folder: FolderRuns }
   | { type: 'run'; record: RunRecord }
+  | { type: 'cluster'; folder: FolderRuns }
+  | { type: 'clusterJob'; job: ClusterJobRecord }
   | { type: 'message'; text: string; detail?: string };
 
 const STATE_ICONS: Record<string, [string, string | undefined]> = {
@@ -61,6 +64,9 @@ export class RunsViewProvider implements vscode.TreeDataProvider<RunsViewNode> {
       return [...head, ...folders.map((folder): RunsViewNode => ({ type: 'folder', folder }))];
     }
     if (element.type === 'folder') return this.folderChildren(element.folder);
+    if (element.type === 'cluster') {
+      return [...element.folder.clusterJobs].reverse().map((job): RunsViewNode => ({ type: 'clusterJob', job }));
+    }
     if (element.type === 'sweep') {
       return element.folder.runs
         .filter((r) => r.sweepId === element.sweep.id)
@@ -73,6 +79,7 @@ export class RunsViewProvider implements vscode.TreeDataProvider<RunsViewNode> {
   private folderChildren(folder: FolderRuns): RunsViewNode[] {
     const sweeps = new Set(folder.sweeps.map((s) => s.id));
     return [
+      ...(folder.clusterJobs.length > 0 ? [{ type: 'cluster', folder } as RunsViewNode] : []),
       ...folder.sweeps.map((sweep): RunsViewNode => ({ type: 'sweep', sweep, folder })),
       ...folder.runs
         .filter((r) => !r.sweepId || !sweeps.has(r.sweepId))
@@ -98,6 +105,24 @@ export class RunsViewProvider implements vscode.TreeDataProvider<RunsViewNode> {
       }
       case 'sweep':
         return this.sweepItem(element.sweep);
+      case 'cluster': {
+        const item = new vscode.TreeItem('Cluster jobs', vscode.TreeItemCollapsibleState.Collapsed);
+        item.iconPath = new vscode.ThemeIcon('cloud');
+        item.description = `${element.folder.clusterJobs.length}`;
+        item.id = `cluster:${element.folder.folder.uri.toString()}`;
+        return item;
+      }
+      case 'clusterJob': {
+        const j = element.job;
+        const item = new vscode.TreeItem(j.name);
+        item.id = `clusterJob:${j.context ?? ''}/${j.namespace ?? ''}/${j.name}`;
+        item.description = `${j.kind}${j.context ? ` · ${j.context}` : ''} · ${new Date(j.appliedAt).toLocaleString()}`;
+        item.tooltip = `${j.kind} ${j.name}\nImage: ${j.image}\nApplied: ${j.appliedAt}`;
+        item.iconPath = new vscode.ThemeIcon('cloud');
+        item.contextValue = 'mlContainers.clusterJob';
+        item.command = { command: 'mlContainers.runs.followClusterJob', title: 'Follow Logs', arguments: [j] };
+        return item;
+      }
       case 'run':
         return this.runItem(element.record);
     }

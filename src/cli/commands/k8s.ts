@@ -1,0 +1,129 @@
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { applyManifests, jobPodProblems } from '../../core/k8s/cluster';
+import { clusterManifests, manifestsToYaml } from '../../core/k8s/manifests';
+import { planClusterJob } from '../../core/k8s/plan';
+import { parseSweepFile, SweepFileError } from '../../core/runs/sweep';
+import { writeFileAtomic } from '../../core/util/atomic';
+import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
+
+export const k8sCommand: CliCommand = {
+  name: 'k8s',
+  summary: 'Generate Kubernetes manifests (a Job, an Indexed Job for a sweep, a PyTorchJob for several nodes).',
+  usage: `ml-containers k8s [DIR] [--image REF] [--gpus N] [--nodes M] [--sweep sweep.yaml] [--out DIR]
+                  [--namespace NS] [--pull-secret NAME] [--shm SIZE] [--apply [--context C] [--kubeconfig FILE]]
+                  [-- COMMAND [ARG...]]
+
+  --image REF         the image to run (default: the last one pushed from DIR, by digest)
+  --gpus N            GPUs per pod, as nvidia.com/gpu limits (default: 1, or 0 for a CPU-only project;
+                      with --sweep: the sweep file's gpusPerRun)
+  --nodes M           nodes for one run; more than 1 makes a Kubeflow PyTorchJob running torchrun on each
+  --sweep FILE        a sweep file: one Indexed Job, one index per variant (argv from a ConfigMap, no shell)
+  --out DIR           write one YAML file per object into DIR instead of printing them
+  --pull-secret NAME  the image pull secret of a private registry
+  --shm SIZE          the size of /dev/shm (default: what the project's devcontainer.json asks, e.g. 16Gi)
+  --apply             kubectl apply them with your kubeconfig (--context, --kubeconfig), then report pod problems
+
+Prints the manifests as YAML documents on stdout (notes on stderr). Exit codes: 0 ok, 1 failed, 2 bad usage.`,
+  async run(argv, io) {
+    const dash = argv.indexOf('--');
+    const command = dash >= 0 ? argv.slice(dash + 1) : undefined;
+    const { values, positionals } = parseCommandArgs({
+      args: dash >= 0 ? argv.slice(0, dash) : argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        image: { type: 'string' },
+        gpus: { type: 'string' },
+        nodes: { type: 'string' },
+        sweep: { type: 'string' },
+        out: { type: 'string' },
+        namespace: { type: 'string', short: 'n' },
+        'pull-secret': { type: 'string' },
+        shm: { type: 'string' },
+        apply: { type: 'boolean', default: false },
+        context: { type: 'string' },
+        kubeconfig: { type: 'string' },
+      },
+    });
+    if (positionals.length > 1) throw new UsageError('at most one project folder; put the command after "--".');
+    const root = path.resolve(positionals[0] ?? '.');
+    if (!fs.existsSync(root)) throw new UsageError(`the project folder ${root} does not exist.`);
+    const count = (v: string | undefined, flag: string, min: number): number | undefined => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) {
+        throw new UsageError(`${flag} needs a whole number of at least ${min}, got "${v}".`);
+      }
+      return n;
+    };
+    const gpus = count(values.gpus, '--gpus', 0);
+    const nodes = count(values.nodes, '--nodes', 1);
+    if ((values.context || values.kubeconfig) && !values.apply) {
+      throw new UsageError('--context and --kubeconfig go with --apply.');
+    }
+    let sweep;
+    if (values.sweep) {
+      const file = path.resolve(values.sweep);
+      try {
+        sweep = parseSweepFile(await fsp.readFile(file, 'utf8'), values.sweep);
+      } catch (err) {
+        if (err instanceof SweepFileError) {
+          io.err(err.message);
+          return EXIT.failure;
+        }
+        throw new UsageError(`the sweep file ${file} cannot be read.`);
+      }
+    }
+    let manifests;
+    try {
+      const { request, notes } = await planClusterJob(root, {
+        image: values.image,
+        gpus,
+        nodes,
+        command,
+        sweep,
+        sweepId: values.sweep ? path.basename(values.sweep).replace(/\.ya?ml$/, '') : undefined,
+        namespace: values.namespace,
+        imagePullSecret: values['pull-secret'],
+        shmSize: values.shm,
+      });
+      for (const n of notes) io.err(n);
+      manifests = clusterManifests(request);
+    } catch (err) {
+      io.err(`ml-containers k8s: ${(err as Error).message}`);
+      return EXIT.failure;
+    }
+    const yamlText = manifestsToYaml(manifests);
+    if (values.out) {
+      const out = path.resolve(values.out);
+      await fsp.mkdir(out, { recursive: true });
+      for (const m of manifests) {
+        const file = path.join(out, `${m.kind.toLowerCase()}-${m.metadata.name}.yaml`);
+        await writeFileAtomic(file, manifestsToYaml([m]));
+        io.err(`wrote ${path.relative(process.cwd(), file) || file}`);
+      }
+    } else {
+      io.out(yamlText.trimEnd());
+    }
+    if (!values.apply) return EXIT.ok;
+    const target = { context: values.context, kubeconfig: values.kubeconfig, namespace: values.namespace };
+    try {
+      io.err(await applyManifests(yamlText, target, io.trapInterrupt?.()));
+      const job = manifests.find((m) => m.kind === 'Job')?.metadata.name;
+      if (job) {
+        await new Promise((r) => setTimeout(r, 5000));
+        const problems = await jobPodProblems(job, target);
+        for (const p of problems) io.err(p.message);
+        io.err(
+          `Follow it with: kubectl logs -f -l job-name=${job} --prefix${values.context ? ` --context ${values.context}` : ''}`,
+        );
+      }
+      return EXIT.ok;
+    } catch (err) {
+      io.err(`ml-containers k8s: ${(err as Error).message}`);
+      return EXIT.failure;
+    }
+  },
+};

@@ -1,0 +1,4 @@
+export * from './cluster';
+export * from './manifests';
+export * from './plan';
+export * from './records';
