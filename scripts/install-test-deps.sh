@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the integration tests need, idempotently (about 1 s when everything is already there):
 #   1. Debian packages: chromium (headless browser for the web workbench), libkrb5-dev + g++/make/python3 (code-server's
-#      native modules are built with node-gyp), ripgrep (seeds @vscode/ripgrep's download cache, see below).
+#      native modules are built with node-gyp), ripgrep (seeds @vscode/ripgrep's download cache, see below),
+#      fonts-noto-color-emoji (the UI tests' screenshots: the reports' ✅/⚠️/⛔ would be empty boxes without it),
+#      kubernetes-client when there is no kubectl yet (the cluster tests run kubectl for real).
 #   1b. Debian packages of the engine tests' private Docker engine: docker.io, busybox-static
 #      (scripts/docker-engine-up.sh --install-only; `npm test` starts and stops the engine itself).
 #   2. code-server 4.100.3 (= VS Code 1.100.3 server + web workbench, the last release that accepts Node 20) into
@@ -18,7 +20,9 @@ CS_VERSION=4.100.3
 WORK=$ROOT/.vscode-test/install
 LOG=$WORK/npm-ci.log
 MARKER=$CS_DIR/node_modules/.ml-containers-install
-APT_PACKAGES=(chromium libkrb5-dev ripgrep g++ make python3)
+APT_PACKAGES=(chromium libkrb5-dev ripgrep g++ make python3 fonts-noto-color-emoji)
+# kubectl for the cluster tests (apply against an API server that is not there): Debian's when none is installed
+command -v kubectl >/dev/null 2>&1 || APT_PACKAGES+=(kubernetes-client)
 # @vscode/ripgrep (a dependency of code-server's bundled VS Code) downloads rg from GitHub in its postinstall unless
 # $TMPDIR/vscode-ripgrep-cache-<its version>/ripgrep-<rg release>-<target>.tar.gz already exists.
 RG_PKG_VERSION=1.15.11

@@ -1,6 +1,8 @@
 // npm run package: the production bundles (minified, no source maps), then the .vsix with @vscode/vsce. What goes in
-// is what .vscodeignore lets through: dist/*.js, media/, snippets/, README.md, LICENSE and package.json. The bundles
-// carry every dependency, so node_modules stays out (--no-dependencies). Prints the file, its size and its entries.
+// is what .vscodeignore lets through: dist/*.js, media/ (without the README's screenshots), snippets/, README.md,
+// LICENSE and package.json. The bundles carry every dependency, so node_modules stays out (--no-dependencies). vsce
+// runs in a staging folder holding only those files (walking the project, with code-server and the test engine's data
+// under it, would take ~45 s). Prints the file, its size and its entries.
 // usage: node scripts/package.mjs [--out FILE]   (default: ml-containers-<version>.vsix in the project root)
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -26,7 +28,26 @@ if (!fs.existsSync(vsce)) {
   process.exit(1);
 }
 run(process.execPath, ['esbuild.mjs', '--production']);
+const stage = path.join(root, '.vscode-test', 'package-stage');
+fs.rmSync(stage, { recursive: true, force: true });
+fs.mkdirSync(stage, { recursive: true });
+const copy = (rel, filter) => {
+  const from = path.join(root, rel);
+  if (fs.existsSync(from)) fs.cpSync(from, path.join(stage, rel), { recursive: true, filter });
+};
+for (const f of ['package.json', 'README.md', 'LICENSE', '.vscodeignore', 'snippets']) copy(f);
+copy('media', (src) => !src.includes(`${path.sep}screenshots`));
+for (const f of ['extension.js', 'lazy.js', 'cli.js']) copy(path.join('dist', f));
 fs.mkdirSync(path.dirname(out), { recursive: true });
-run(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--out', out]);
+const r = spawnSync(
+  process.execPath,
+  [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out],
+  { cwd: stage, stdio: 'inherit' },
+);
+fs.rmSync(stage, { recursive: true, force: true });
+if (r.status !== 0) {
+  console.error(`[package] vsce package failed (${r.error?.message ?? `exit ${r.status}`})`);
+  process.exit(1);
+}
 const size = fs.statSync(out).size;
 console.log(`[package] ${path.relative(root, out) || out}: ${(size / 1024).toFixed(0)} KiB`);

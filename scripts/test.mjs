@@ -1,11 +1,13 @@
 // npm test: every tier, in order, nothing skipped. Setup (apt packages, code-server) -> build -> type check -> lint ->
-// format check -> unit tests (plain Node) -> engine tests (real Docker engine) -> integration tests (real VS Code).
+// format check -> unit tests (plain Node) -> engine tests (real Docker engine) -> integration tests (real VS Code) ->
+// UI tests (the packaged .vsix in code-server, driven through chromium like a user, on the same engine; screenshots in
+// test-results/ui/). The UI tier runs `npm run package`, which leaves production bundles in dist/: it runs last.
 // Stops at the first failing step and names it. With CI=true a test marked pending counts as a failure: nothing skips
 // in CI.
 // The engine tests get a private Docker engine, started once per run before the first tier that needs it
 // (scripts/docker-engine-up.sh; DOCKER_HOST is exported to every later tier) and stopped at the end, also when a tier
 // fails or the run is interrupted (scripts/docker-engine-down.sh). Without CI=true, an engine that cannot start (no
-// root, no docker.io) skips the engine tier with a warning; with CI=true it fails the run.
+// root, no docker.io) skips the engine and UI tiers with a warning; with CI=true it fails the run.
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +57,7 @@ const steps = [
   ['unit tests', 'npx', ['mocha', '--config', 'test/unit/.mocharc.json'], 'mocha'],
   ['engine tests (real Docker engine)', 'npx', ['mocha', '--config', 'test/engine/.mocharc.json'], 'mocha', 'engine'],
   ['integration tests (real VS Code)', process.execPath, ['out/test/integration/runTest.js'], 'plain'],
+  ['UI tests (packaged extension in a browser)', process.execPath, ['test/ui/run-ui-tests.mjs'], 'plain', 'engine'],
 ];
 
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;

@@ -14,7 +14,7 @@ export { detectForScaffold, generateScaffold } from '../core/scaffold/generate';
 export { applyPlan, needsConsent, planScaffold } from '../core/scaffold/plan';
 export { connectEngine } from '../core/docker/engine';
 export { launcherCommand } from '../core/scaffold/generate';
-export { describeRunHost, resolveImage, runSpecFor } from '../core/runs/prepare';
+export { describeRunHost, resolveImage, runSpecFor, sweepSpecFor } from '../core/runs/prepare';
 export { Runner } from '../core/runs/runner';
 export { RunStore } from '../core/runs/store';
 export { parseGpuSelection } from '../core/runs/spec';

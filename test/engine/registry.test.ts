@@ -5,7 +5,6 @@
 import * as assert from 'assert';
 import { type ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { connectEngine } from '../../src/core/docker/engine';
@@ -13,19 +12,9 @@ import { findRegistryAuth, registryOf } from '../../src/core/registry/auth';
 import { pushImage, PushError, recordPush } from '../../src/core/registry/push';
 import { RunStore } from '../../src/core/runs/store';
 import { BUSYBOX, ROOT, testDockerHost } from './helpers';
+import { freePort } from '../support/wait';
 
 const REGISTRY_BIN = '/usr/bin/docker-registry';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function waitHttp(url: string, ms = 15000): Promise<void> {
   const end = Date.now() + ms;

@@ -11,16 +11,7 @@ import { Runner } from '../../src/core/runs/runner';
 import { RunStore } from '../../src/core/runs/store';
 import type { RunSpec } from '../../src/core/runs/types';
 import { BUSYBOX, testDockerHost } from './helpers';
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../support/wait';
 
 describe('Attach Shell and run events on the real engine', function () {
   this.timeout(60_000);

@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
   factsFromDockerfile,
   factsFromImageConfig,
@@ -66,6 +68,27 @@ describe('image facts', () => {
       'legacy images get cuda>=major.minor',
     );
     assert.equal(factsFromImageConfig('x:1', ['CUDA_VERSION=11.8.0', 'NVIDIA_DISABLE_REQUIRE=1']).requireCuda, null);
+  });
+
+  it("names a scaffold's image by its base, not by the stage its train stage starts from", () => {
+    const text = fs.readFileSync(
+      path.join(
+        __dirname,
+        '..',
+        '..',
+        '..',
+        'test',
+        'fixtures',
+        'scaffold',
+        'pytorch-ddp',
+        '.devcontainer',
+        'Dockerfile',
+      ),
+      'utf8',
+    );
+    const facts = factsFromDockerfile(text, null);
+    assert.equal(facts.ref, 'nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04');
+    assert.equal(facts.cudaVersion, '12.1.1');
   });
 
   it('reads a Dockerfile: ARG defaults, stage chains, and a torch wheel installed over the base', () => {

@@ -8,18 +8,9 @@ import { GpuMonitor, type GpuSnapshot, type MonitorState } from '../../src/core/
 import { NO_NVIDIA_SMI_REASON, parseQueryGpuCsv } from '../../src/core/gpu/nvidiaSmi';
 import { gib, IdleGpuDetector, idleHintMessage, statusBarView } from '../../src/core/gpu/status';
 import { type FakeNvidiaSmi, installFakeNvidiaSmi, readCapture } from '../support/fakeNvidiaSmi';
+import { until } from '../support/wait';
 
 const UUID0 = 'GPU-c422a366-d6ee-b87d-50f4-1882b1497d37';
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** The GPUs of a capture folder's query-gpu.csv, as a snapshot at `at`. */
 function snapshotOf(host: string, at: number): GpuSnapshot {
@@ -134,7 +125,11 @@ describe('gpu: the status bar text and the idle hint', () => {
   it('shows one GPU as utilization and GiB used/total, with a table per GPU in the tooltip', () => {
     const view = statusBarView(snapshotOf('h200-driver-580', 0), [], 'busiest');
     assert.equal(view.text, '$(pulse) GPU 0% · 0/140 GiB');
-    assert.match(view.tooltip, /\| 0 \| NVIDIA H200 \| 0% \| 0 \/ 140 GiB \| 40 °C \| 126 W \| — \|/);
+    assert.match(view.tooltip, /\| &nbsp;GPU&nbsp; \| &nbsp;Name&nbsp; \|/);
+    assert.match(
+      view.tooltip.replace(/&nbsp;/g, ''),
+      /\| 0 \| NVIDIA H200 \| 0% \| 0 \/ 140 GiB \| 40 °C \| 126 W \| — \|/,
+    );
     assert.equal(view.memoryWarning, false);
     assert.equal(gib(1139), '1.1');
   });
@@ -144,7 +139,7 @@ describe('gpu: the status bar text and the idle hint', () => {
     const runs = [{ id: 'r1', label: 'lr=0.1', gpus: ['1'] }];
     const busiest = statusBarView(snap, runs, 'busiest');
     assert.equal(busiest.text, '$(pulse) GPU 1/2 100% · 1.1/140 GiB');
-    assert.match(busiest.tooltip, /\| 1 \| NVIDIA H200 \| 100% .* \| lr=0\.1 \|/);
+    assert.match(busiest.tooltip.replace(/&nbsp;/g, ''), /\| 1 \| NVIDIA H200 \| 100% .* \| lr=0\.1 \|/);
     assert.equal(statusBarView(snap, runs, 'average').text, '$(pulse) 2 GPUs 50% · 1.1/281 GiB');
   });
 

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { applyManifests, jobPodProblems } from '../../core/k8s/cluster';
@@ -6,6 +5,7 @@ import { clusterManifests, manifestsToYaml } from '../../core/k8s/manifests';
 import { planClusterJob } from '../../core/k8s/plan';
 import { parseSweepFile, SweepFileError } from '../../core/runs/sweep';
 import { writeFileAtomic } from '../../core/util/atomic';
+import { projectDir, splitCommand, wholeNumber } from '../args';
 import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
 
 export const k8sCommand: CliCommand = {
@@ -27,10 +27,9 @@ export const k8sCommand: CliCommand = {
 
 Prints the manifests as YAML documents on stdout (notes on stderr). Exit codes: 0 ok, 1 failed, 2 bad usage.`,
   async run(argv, io) {
-    const dash = argv.indexOf('--');
-    const command = dash >= 0 ? argv.slice(dash + 1) : undefined;
+    const { options, command } = splitCommand(argv);
     const { values, positionals } = parseCommandArgs({
-      args: dash >= 0 ? argv.slice(0, dash) : argv,
+      args: options,
       allowPositionals: true,
       strict: true,
       options: {
@@ -48,18 +47,9 @@ Prints the manifests as YAML documents on stdout (notes on stderr). Exit codes: 
       },
     });
     if (positionals.length > 1) throw new UsageError('at most one project folder; put the command after "--".');
-    const root = path.resolve(positionals[0] ?? '.');
-    if (!fs.existsSync(root)) throw new UsageError(`the project folder ${root} does not exist.`);
-    const count = (v: string | undefined, flag: string, min: number): number | undefined => {
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        throw new UsageError(`${flag} needs a whole number of at least ${min}, got "${v}".`);
-      }
-      return n;
-    };
-    const gpus = count(values.gpus, '--gpus', 0);
-    const nodes = count(values.nodes, '--nodes', 1);
+    const root = projectDir(positionals[0]);
+    const gpus = wholeNumber(values.gpus, '--gpus', 0);
+    const nodes = wholeNumber(values.nodes, '--nodes', 1);
     if ((values.context || values.kubeconfig) && !values.apply) {
       throw new UsageError('--context and --kubeconfig go with --apply.');
     }

@@ -1,10 +1,9 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { connectEngine } from '../../core/docker/engine';
 import { checkRepository, gitCommitTag, pushImage, recordPush } from '../../core/registry/push';
 import { BuildError, buildTarget } from '../../core/runs/build';
 import { RunStore } from '../../core/runs/store';
 import { CancellationError } from '../../core/util/errors';
+import { keyValues, projectDir } from '../args';
 import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
 
 export const pushCommand: CliCommand = {
@@ -40,14 +39,8 @@ Exit codes: 0 pushed, 1 the build or the push failed (the message says why), 2 b
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    const root = path.resolve(positionals[0] ?? '.');
-    if (!fs.existsSync(root)) throw new UsageError(`the project folder ${root} does not exist.`);
-    const buildArgs: Record<string, string> = {};
-    for (const kv of values['build-arg'] ?? []) {
-      const i = kv.indexOf('=');
-      if (i <= 0) throw new UsageError(`--build-arg needs KEY=VALUE, got "${kv}".`);
-      buildArgs[kv.slice(0, i)] = kv.slice(i + 1);
-    }
+    const root = projectDir(positionals[0]);
+    const buildArgs = keyValues(values['build-arg'], '--build-arg');
     const interrupt = io.trapInterrupt?.();
     const client = connectEngine();
     const log = (l: string): void => io.err(l);

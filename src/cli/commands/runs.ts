@@ -2,7 +2,6 @@
  * `ml-containers run | ps | logs | stop | sweep`: training containers and sweeps from the command line, over the same
  * core as the editor's Run Training and Training Runs view.
  */
-import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { connectEngine, type EngineClient } from '../../core/docker/engine';
@@ -26,6 +25,7 @@ import {
   type RunRecord,
   Runner,
   runSpecFor,
+  sweepSpecFor,
   RunStore,
   runSweep,
   summarizeSweep,
@@ -34,6 +34,7 @@ import {
   type SweepState,
 } from '../../core/runs';
 import { CancellationError } from '../../core/util/errors';
+import { keyValues, projectDir, splitCommand } from '../args';
 import { type CliCommand, EXIT, type Io, UsageError, parseCommandArgs } from '../usage';
 
 /** Exit code when the engine refused to start the container (as `docker run`). */
@@ -44,28 +45,6 @@ const IMAGE_OPTIONS = `  --image REF         run this existing image (the projec
                       given, the project mounted; train, the image's own launcher, when none is)
   --build-arg K=V     override a build argument (e.g. BASE_IMAGE), repeatable
   --gpus all|none|0,1 the GPUs to give (default: all when nvidia-smi sees GPUs, else none)`;
-
-function projectDir(dir: string | undefined): string {
-  const root = path.resolve(dir ?? '.');
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(root);
-  } catch {
-    throw new UsageError(`the project folder ${root} does not exist.`);
-  }
-  if (!st.isDirectory()) throw new UsageError(`${root} is not a folder.`);
-  return root;
-}
-
-function keyValues(list: string[] | undefined, flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list ?? []) {
-    const i = item.indexOf('=');
-    if (i <= 0) throw new UsageError(`${flag} needs KEY=VALUE, got "${item}".`);
-    out[item.slice(0, i)] = item.slice(i + 1);
-  }
-  return out;
-}
 
 function gpuOption(value: string | undefined): GpuSelection | undefined {
   if (value === undefined) return undefined;
@@ -130,10 +109,10 @@ Prints the run id, then the container's output until it exits; the log and the r
 DIR/.ml-containers/runs/<run-id>/. Ctrl-C stops the container. Exits with the container's exit code, or
 ${EXIT_START_FAILED} when the engine could not start it (the message says why), 2 for bad usage.`,
   async run(argv, io) {
-    const dash = argv.indexOf('--');
-    const command = dash >= 0 ? argv.slice(dash + 1) : [];
+    const split = splitCommand(argv);
+    const command = split.command ?? [];
     const { values, positionals } = parseCommandArgs({
-      args: dash >= 0 ? argv.slice(0, dash) : argv,
+      args: split.options,
       allowPositionals: true,
       strict: true,
       options: {
@@ -460,41 +439,23 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
         `Sweep ${sweep.id}: ${sweep.variants.length} runs of ${sweep.image}, at most ${sweep.maxParallel} at a time` +
           `${sweep.gpusPerRun ? `, ${sweep.gpusPerRun} GPU(s) each over ${sweep.gpus.join(',')}` : ', no GPUs'}.`,
       );
-      const env = parsed.env;
-      const final = await execute(sweep, runner, root, mountWorkspace, env, io, interrupt);
-      return final;
     }
-    return execute(sweep, runner, root, mountWorkspace, sweep.env ?? {}, io, interrupt);
+    return execute(sweep, runner, root, io, interrupt);
 
     async function execute(
       s: SweepState,
       r: Runner,
       projectRoot: string,
-      mount: boolean,
-      env: Record<string, string>,
       out: Io,
       signal: AbortSignal | undefined,
     ): Promise<number> {
       const shown = new Map<number, string>();
       let final: SweepState;
       try {
-        const specs = new Map<number, Awaited<ReturnType<typeof runSpecFor>>>();
-        for (const v of s.variants) {
-          specs.set(
-            v.index,
-            await runSpecFor(
-              { projectRoot, command: v.command, gpus: { kind: 'none' }, env, sweepId: s.id, params: v.params },
-              { image: s.image, mountWorkspace: mount },
-            ),
-          );
-        }
         final = await runSweep(s, {
           runner: r,
           signal,
-          specFor: (v, gpus) => ({
-            ...specs.get(v.index)!,
-            gpus: gpus.length ? { kind: 'devices', ids: gpus } : { kind: 'none' },
-          }),
+          specFor: await sweepSpecFor(s, projectRoot),
           onChange: (state) => {
             for (const v of state.variants) {
               const label = `${v.state}${v.exitCode === null ? '' : ` (exit ${v.exitCode})`}`;

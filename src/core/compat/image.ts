@@ -238,7 +238,8 @@ export function factsFromDockerfile(
       const alias = words[1]?.toLowerCase() === 'as' ? words[2]?.toLowerCase() : undefined;
       const fromStage = stages.get(base.toLowerCase());
       current = fromStage ? { ...fromStage, notes: [...fromStage.notes] } : factsFromImageRef(base);
-      current.ref = ref ?? base;
+      // `FROM dev AS train` names an earlier stage: the image is still that stage's base
+      current.ref = ref ?? (fromStage ? fromStage.ref : base);
       if (!fromStage) current.notes.unshift(`Dockerfile FROM ${base}.`);
       if (alias) stages.set(alias, current);
     } else if (kw === 'RUN') {

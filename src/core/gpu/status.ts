@@ -34,6 +34,8 @@ export function gib(mib: number | null): string {
 }
 
 const pct = (v: number | null): string => (v === null ? '?' : `${Math.round(v)}%`);
+/** Hover tables have almost no cell padding: a non-breaking space on each side keeps the columns apart. */
+const pad = (cell: string | number): string => `&nbsp;${cell}&nbsp;`;
 
 /** The runs that use a GPU (by index or UUID, or all GPUs). */
 export function runsOn(gpu: GpuInfo, runs: readonly RunOnGpus[]): RunOnGpus[] {
@@ -75,10 +77,10 @@ export function statusBarView(snapshot: GpuSnapshot, runs: readonly RunOnGpus[],
     const power = g.powerDrawW === null ? '?' : `${Math.round(g.powerDrawW)} W`;
     const temp = g.temperatureC === null ? '?' : `${g.temperatureC} °C`;
     const mem = `${gib(g.memoryUsedMiB)} / ${gib(g.memoryTotalMiB)} GiB`;
-    return `| ${g.index} | ${g.name ?? '?'} | ${pct(g.utilizationGpu)} | ${mem} | ${temp} | ${power} | ${on || '—'} |`;
+    return `| ${[g.index, g.name ?? '?', pct(g.utilizationGpu), mem, temp, power, on || '—'].map(pad).join(' | ')} |`;
   });
   const tooltip = [
-    '| GPU | Name | Util | Memory | Temp | Power | Our runs |',
+    `| ${['GPU', 'Name', 'Util', 'Memory', 'Temp', 'Power', 'Our runs'].map(pad).join(' | ')} |`,
     '|---|---|--:|--:|--:|--:|---|',
     ...rows,
   ].join('\n');

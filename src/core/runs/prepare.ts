@@ -11,6 +11,7 @@ import { probeHost } from '../gpu/nvidiaSmi';
 import type { HostGpuState } from '../gpu/types';
 import { buildTarget, type BuiltImage } from './build';
 import { defaultShmBytes, parseEnvFile, runtimeFromDevcontainer } from './spec';
+import { type SweepState, type SweepVariantState, sweepMountsWorkspace } from './sweep';
 import type { GpuSelection, ImageSource, RunHost, RunSpec } from './types';
 
 export interface RunRequest {
@@ -80,6 +81,26 @@ export async function runSpecFor(req: RunRequest, image: { image: string; mountW
     sweepId: req.sweepId,
     params: req.params,
   };
+}
+
+/**
+ * The run spec of each variant of a sweep, from what the sweep recorded (image, environment, whether the project is
+ * mounted); the GPUs are filled in when the variant starts.
+ */
+export async function sweepSpecFor(
+  sweep: SweepState,
+  projectRoot: string,
+): Promise<(variant: SweepVariantState, gpus: string[]) => RunSpec> {
+  const image = { image: sweep.image, mountWorkspace: sweepMountsWorkspace(sweep) };
+  const specs = new Map<number, RunSpec>();
+  for (const v of sweep.variants) {
+    const req = { projectRoot, command: v.command, gpus: { kind: 'none' as const }, env: sweep.env, sweepId: sweep.id };
+    specs.set(v.index, await runSpecFor({ ...req, params: v.params }, image));
+  }
+  return (v, gpus) => ({
+    ...specs.get(v.index)!,
+    gpus: gpus.length ? { kind: 'devices', ids: gpus } : { kind: 'none' },
+  });
 }
 
 /** What a run is made on: the engine and, from nvidia-smi, the driver and GPUs of this machine. */

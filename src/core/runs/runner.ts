@@ -103,33 +103,19 @@ export class Runner {
     const docker = await this.connect();
     const id = options.runId ?? newRunId();
     const name = containerNameFor(spec.projectRoot, id);
-    const record: RunRecord = {
+    const record = newRecord({
       id,
       project: spec.projectRoot,
-      projectName: path.basename(spec.projectRoot),
-      state: 'created',
-      containerId: null,
       containerName: name,
       image: spec.image,
-      imageId: null,
-      repoDigests: [],
       command: spec.command,
       gpus: spec.gpus,
       mountWorkspace: spec.mountWorkspace,
       requestedPorts: spec.ports,
-      ports: {},
       sweepId: spec.sweepId ?? null,
       params: spec.params ?? {},
-      createdAt: new Date().toISOString(),
-      startedAt: null,
-      finishedAt: null,
-      stopRequestedAt: null,
-      exitCode: null,
-      oomKilled: false,
-      explanation: null,
-      warnings: [],
       host: await this.host(),
-    };
+    });
     await this.store.writeRecord(record);
     const fail = async (err: unknown, container?: Docker.Container): Promise<never> => {
       const problem = explainEngineError(err);
@@ -412,34 +398,20 @@ export class Runner {
     } catch {
       // a label we did not write: keep no parameters
     }
-    const record: RunRecord = {
+    const record = newRecord({
       id,
       project: this.store.root,
-      projectName: path.basename(this.store.root),
-      state: c.State === 'running' || c.State === 'created' ? 'running' : 'failed',
+      // adopted: refresh() below records how it ended
+      state: 'running',
       containerId: c.Id,
       containerName: (c.Names[0] ?? '').replace(/^\//, ''),
       image: c.Image,
       imageId: c.ImageID,
-      repoDigests: [],
-      command: [],
-      gpus: { kind: 'none' },
-      mountWorkspace: false,
-      requestedPorts: [],
-      ports: {},
       sweepId: c.Labels[LABELS.sweep] ?? null,
       params,
       createdAt: new Date(c.Created * 1000).toISOString(),
-      startedAt: null,
-      finishedAt: null,
-      stopRequestedAt: null,
-      exitCode: null,
-      oomKilled: false,
-      explanation: null,
-      warnings: [],
       host: await this.host(),
-    };
-    if (record.state !== 'running') record.state = 'running'; // refresh() below records how it ended
+    });
     try {
       await this.store.writeRecord(record);
     } catch (err) {
@@ -611,6 +583,35 @@ function batchChunks(maxBytes: number, maxMs: number, onChunk?: (chunk: Buffer) 
     },
   });
   return t;
+}
+
+/** A run record with the defaults of a run that has not started yet. */
+function newRecord(
+  fields: Pick<RunRecord, 'id' | 'project' | 'containerName' | 'image' | 'host'> & Partial<RunRecord>,
+): RunRecord {
+  return {
+    projectName: path.basename(fields.project),
+    state: 'created',
+    containerId: null,
+    imageId: null,
+    repoDigests: [],
+    command: [],
+    gpus: { kind: 'none' },
+    mountWorkspace: false,
+    requestedPorts: [],
+    ports: {},
+    sweepId: null,
+    params: {},
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    stopRequestedAt: null,
+    exitCode: null,
+    oomKilled: false,
+    explanation: null,
+    warnings: [],
+    ...fields,
+  };
 }
 
 /** The last `bytes` of a file ('' when it does not exist). */

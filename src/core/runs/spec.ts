@@ -59,29 +59,26 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
+/** The project folder's name as lowercase letters, digits and `_.-`, starting and ending with a letter or digit. */
+function projectSlug(projectRoot: string, max: number): string {
+  const slug = path
+    .basename(projectRoot)
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, max)
+    .replace(/[^a-z0-9]+$/, '');
+  return slug || 'project';
+}
+
 /** A container name from the project folder's name and the run id (the engine allows [a-zA-Z0-9][a-zA-Z0-9_.-]). */
 export function containerNameFor(projectRoot: string, runId: string): string {
-  const slug =
-    path
-      .basename(projectRoot)
-      .toLowerCase()
-      .replace(/[^a-z0-9_.-]+/g, '-')
-      .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
-      .slice(0, 40)
-      .replace(/[^a-z0-9]+$/, '') || 'project';
-  return `mlc-${slug}-${runId}`;
+  return `mlc-${projectSlug(projectRoot, 40)}-${runId}`;
 }
 
 /** An image name for a project's scaffold target: `mlc/<project>:train`. */
 export function imageNameFor(projectRoot: string, target: string): string {
-  const slug =
-    path
-      .basename(projectRoot)
-      .toLowerCase()
-      .replace(/[^a-z0-9_.-]+/g, '-')
-      .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
-      .slice(0, 60) || 'project';
-  return `mlc/${slug}:${target}`;
+  return `mlc/${projectSlug(projectRoot, 60)}:${target}`;
 }
 
 /** The container create options for a run: the command as argv (never through a shell), GPUs, shm, labels. */

@@ -35,13 +35,15 @@ export function registerCheckCommand(ctx: Ctx): void {
       );
       const report = await ctx.doctor.showReport(folder, result);
       if (!options?.silent && result.verdict !== 'ok') {
-        const first = result.findings.find((f) => f.severity !== 'info');
-        if (first) {
-          const msg = `GPU check: ${first.message}`;
-          if (result.verdict === 'error') {
-            void vscode.window.showErrorMessage(msg, 'View Logs').then((c) => c && ctx.log.channel.show());
-          } else void vscode.window.showWarningMessage(msg);
-        }
+        // the report is open beside: the toast only says how bad it is, it does not repeat (and cover) the findings
+        const problems = result.findings.filter((f) => f.severity !== 'info');
+        const errors = problems.filter((f) => f.severity === 'error').length;
+        const msg =
+          result.verdict === 'error'
+            ? `GPU check: ${errors} problem${errors === 1 ? '' : 's'} that will stop the container from using the GPU; the report says how to fix ${errors === 1 ? 'it' : 'them'}.`
+            : `GPU check: ${problems.length} warning${problems.length === 1 ? '' : 's'}; see the report.`;
+        if (result.verdict === 'error') void vscode.window.showErrorMessage(msg);
+        else void vscode.window.showWarningMessage(msg);
       }
       return { result, report };
     },

@@ -316,7 +316,7 @@ async function runSweepCommand(ctx: Ctx, options: RunSweepOptions = {}): Promise
   }
   if (!requireTrust('starts containers')) return undefined;
   const root = folder.uri.fsPath;
-  const { parseSweepFile, newSweep, resolveImage, runSpecFor, parseGpuSelection } = heavy();
+  const { parseSweepFile, newSweep, resolveImage, parseGpuSelection } = heavy();
   let file = options.file ? path.resolve(root, options.file) : undefined;
   if (!file) {
     const found = await vscode.workspace.findFiles(
@@ -388,27 +388,7 @@ async function runSweepCommand(ctx: Ctx, options: RunSweepOptions = {}): Promise
     gpus: gpuIds,
     mountWorkspace: image.mountWorkspace,
   });
-  const specs = new Map<number, Awaited<ReturnType<typeof runSpecFor>>>();
-  for (const v of sweep.variants) {
-    specs.set(
-      v.index,
-      await runSpecFor(
-        {
-          projectRoot: root,
-          command: v.command,
-          gpus: { kind: 'none' },
-          env: sweepFile.env,
-          sweepId: sweep.id,
-          params: v.params,
-        },
-        image,
-      ),
-    );
-  }
-  const done = ctx.runs.superviseSweep(root, sweep, (v, ids) => ({
-    ...specs.get(v.index)!,
-    gpus: ids.length ? { kind: 'devices', ids } : { kind: 'none' },
-  }));
+  const done = ctx.runs.superviseSweep(root, sweep);
   ctx.log.info(`Sweep ${sweep.id}: ${sweep.variants.length} runs, at most ${sweep.maxParallel} at a time`);
   void done.then(
     (final) => {

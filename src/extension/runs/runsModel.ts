@@ -232,53 +232,21 @@ export class RunsModel implements vscode.Disposable {
   }
 
   /** Runs (or resumes) a sweep in the background; the view follows it. */
-  superviseSweep(
-    root: string,
-    sweep: SweepState,
-    specFor?: (v: SweepState['variants'][number], gpus: string[]) => RunSpec,
-  ): Promise<SweepState> {
+  superviseSweep(root: string, sweep: SweepState): Promise<SweepState> {
     const existing = this.sweepsDone.get(sweep.id);
     if (existing) return existing;
-    const { runSweep, runSpecFor, sweepMountsWorkspace } = heavy();
+    const { runSweep, sweepSpecFor } = heavy();
     const runner = this.runner(root);
     const cancel = new AbortController();
     this.sweepCancels.set(sweep.id, cancel);
-    const mountWorkspace = sweepMountsWorkspace(sweep);
-    const fallbackSpec = async (): Promise<Map<number, RunSpec>> => {
-      const specs = new Map<number, RunSpec>();
-      for (const v of sweep.variants) {
-        specs.set(
-          v.index,
-          await runSpecFor(
-            {
-              projectRoot: root,
-              command: v.command,
-              gpus: { kind: 'none' },
-              env: sweep.env,
-              sweepId: sweep.id,
-              params: v.params,
-            },
-            { image: sweep.image, mountWorkspace },
-          ),
-        );
-      }
-      return specs;
-    };
-    const done = (async () => {
-      const specs = specFor ? undefined : await fallbackSpec();
-      return runSweep(sweep, {
+    const done = (async () =>
+      runSweep(sweep, {
         runner,
         signal: cancel.signal,
         detach: this.lifetime.signal,
-        specFor:
-          specFor ??
-          ((v, gpus) => ({
-            ...specs!.get(v.index)!,
-            gpus: gpus.length ? { kind: 'devices', ids: gpus } : { kind: 'none' },
-          })),
+        specFor: await sweepSpecFor(sweep, root),
         onChange: () => this.scheduleRefresh(100),
-      });
-    })().finally(() => {
+      }))().finally(() => {
       this.sweepCancels.delete(sweep.id);
       this.sweepsDone.delete(sweep.id);
       this.scheduleRefresh(50);

@@ -16,6 +16,8 @@ export class OutputTerminal implements vscode.Pseudoterminal {
   readonly terminal: vscode.Terminal;
   /** Everything written so far, for tests (capped). */
   private transcript = '';
+  /** The terminal's width once known: our own lines are wrapped at spaces to fit, not cut mid-word. */
+  private columns: number | undefined;
 
   constructor(name: string, iconId = 'pulse') {
     this.terminal = vscode.window.createTerminal({ name, pty: this, iconPath: new vscode.ThemeIcon(iconId) });
@@ -30,10 +32,15 @@ export class OutputTerminal implements vscode.Pseudoterminal {
     return this.transcript;
   }
 
-  open(): void {
+  open(dimensions: vscode.TerminalDimensions | undefined): void {
+    this.columns = dimensions?.columns;
     const pending = this.pending ?? [];
     this.pending = undefined;
     for (const t of pending) this.writeEmitter.fire(t);
+  }
+
+  setDimensions(dimensions: vscode.TerminalDimensions): void {
+    this.columns = dimensions.columns;
   }
 
   close(): void {
@@ -48,7 +55,10 @@ export class OutputTerminal implements vscode.Pseudoterminal {
   /** Plain text lines (build progress, our own messages): `\n` becomes `\r\n`. */
   writeLine(text: string, style?: 'dim' | 'error' | 'bold'): void {
     const codes = { dim: '\x1b[2m', error: '\x1b[31m', bold: '\x1b[1m' };
-    const body = text.replace(/\r?\n/g, '\r\n');
+    const body = text
+      .split(/\r?\n/)
+      .map((line) => wrapAtSpaces(line, this.columns))
+      .join('\r\n');
     this.emit(style ? `${codes[style]}${body}\x1b[0m\r\n` : `${body}\r\n`);
   }
 
@@ -62,6 +72,21 @@ export class OutputTerminal implements vscode.Pseudoterminal {
   show(): void {
     this.terminal.show(true);
   }
+}
+
+/** Breaks a line at spaces so that no part is wider than `columns` (a word wider than that stays whole). */
+export function wrapAtSpaces(line: string, columns: number | undefined): string {
+  if (!columns || columns < 20 || line.length <= columns) return line;
+  const out: string[] = [];
+  let current = '';
+  for (const word of line.split(' ')) {
+    if (current && current.length + 1 + word.length > columns) {
+      out.push(current);
+      current = word;
+    } else current = current ? `${current} ${word}` : word;
+  }
+  if (current) out.push(current);
+  return out.join('\r\n');
 }
 
 /** An interactive terminal over a stream (a shell in a container): keystrokes in, output out, resize. */

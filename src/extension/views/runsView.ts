@@ -154,7 +154,8 @@ export class RunsViewProvider implements vscode.TreeDataProvider<RunsViewNode> {
     const item = new vscode.TreeItem(runLabel(r));
     item.id = `run:${r.id}`;
     const bits = [r.state, gpuText(r), formatDuration(r)];
-    if (r.exitCode !== null) bits.push(`exit ${r.exitCode}`);
+    // "succeeded" already says exit 0
+    if (r.exitCode !== null && r.exitCode !== 0) bits.push(`exit ${r.exitCode}`);
     item.description = bits.filter((b) => b).join(' · ');
     const [icon, color] = STATE_ICONS[r.state] ?? ['circle-outline', undefined];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);

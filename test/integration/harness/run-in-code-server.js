@@ -17,11 +17,10 @@
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const util = require('node:util');
+const { BASE_SETTINGS, chromiumOptions, freePort, httpStatus, isolatedEnv, serveArgs } = require('./common');
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
 const CODE_SERVER =
@@ -42,28 +41,6 @@ function usage(msg) {
   console.error(`[harness] ${msg}`);
   console.error('usage: node run-in-code-server.js <extensionDevelopmentPath> <extensionTestsPath> <workspaceFolder>');
   process.exit(2);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function httpStatus(url) {
-  return new Promise((resolve) => {
-    const req = http.get(url, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    });
-    req.on('error', () => resolve(0));
-    req.setTimeout(2000, () => req.destroy());
-  });
 }
 
 // Unix socket paths are limited to 107 bytes on Linux. The longest socket name that lands in the socket folder is
@@ -125,69 +102,22 @@ async function main() {
   const userData = dir('user-data');
   const extensionsDir = dir('extensions');
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
-  fs.writeFileSync(
-    path.join(userData, 'User', 'settings.json'),
-    JSON.stringify(
-      {
-        'workbench.startupEditor': 'none',
-        'security.workspace.trust.enabled': false,
-        'telemetry.telemetryLevel': 'off',
-        'update.mode': 'none',
-        'extensions.autoCheckUpdates': false,
-        'extensions.autoUpdate': false,
-        'extensions.ignoreRecommendations': true,
-        'workbench.enableExperiments': false,
-        'git.enabled': false,
-      },
-      null,
-      2,
-    ),
-  );
+  fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(BASE_SETTINGS, null, 2));
   const sockDir = socketDir();
   // Keep code-server's config.yaml and logs, VS Code's caches and chromium's crashpad/dconf dirs out of $HOME and /tmp.
   // TMPDIR and XDG_RUNTIME_DIR hold unix sockets (VS Code's vscode-ipc-<uuid>.sock, chromium's SingletonSocket).
-  const env = {
-    ...process.env,
-    XDG_CONFIG_HOME: dir('xdg-config'),
-    XDG_DATA_HOME: dir('xdg-data'),
-    XDG_CACHE_HOME: dir('xdg-cache'),
-    TMPDIR: sockDir,
-    XDG_RUNTIME_DIR: sockDir,
-  };
-  // Variables of an outer VS Code / Electron would confuse the server and its extension host.
-  for (const k of Object.keys(env)) {
-    if (k.startsWith('VSCODE_') || k === 'ELECTRON_RUN_AS_NODE') delete env[k];
-  }
+  const env = isolatedEnv(dir, sockDir);
   const serverLogPath = path.join(runDir, 'code-server.log');
   const workbenchLogPath = path.join(runDir, 'workbench.log');
   const workbenchLog = fs.createWriteStream(workbenchLogPath);
   log(`run folder ${path.relative(process.cwd(), runDir) || runDir}`);
 
   const port = await freePort();
-  const server = spawn(
-    CODE_SERVER,
-    [
-      '--config',
-      path.join(runDir, 'config.yaml'),
-      '--bind-addr',
-      `127.0.0.1:${port}`,
-      '--auth',
-      'none',
-      '--user-data-dir',
-      userData,
-      '--extensions-dir',
-      extensionsDir,
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--disable-getting-started-override',
-      '--ignore-last-opened',
-      // default: <user-data-dir>/code-server-ipc.sock, which can pass the socket path limit
-      '--session-socket',
-      path.join(sockDir, 'cs.sock'),
-    ],
-    { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const server = spawn(CODE_SERVER, serveArgs({ runDir, port, userData, extensionsDir, sockDir }), {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const serverLog = fs.createWriteStream(serverLogPath);
   server.stdout.pipe(serverLog);
   server.stderr.pipe(serverLog);
@@ -244,26 +174,10 @@ async function main() {
     }
     log(`code-server up on 127.0.0.1:${port} after ${Date.now() - t0} ms`);
 
-    browser = await chromium.launchPersistentContext(dir('chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      env,
-      viewport: { width: 1400, height: 900 },
-      // our signal handler stops chromium and code-server together (playwright's own would exit right away)
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--no-default-browser-check',
-      ],
-    });
+    browser = await chromium.launchPersistentContext(
+      dir('chromium-profile'),
+      chromiumOptions({ executablePath: CHROMIUM, env, viewport: { width: 1400, height: 900 } }),
+    );
     const page = browser.pages()[0] || (await browser.newPage());
     let resolveDone;
     const done = new Promise((resolve) => (resolveDone = resolve));

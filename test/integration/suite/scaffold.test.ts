@@ -5,6 +5,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { until } from '../../support/wait';
 
 const folder = (): string => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
 const dc = (): string => path.join(folder(), '.devcontainer', 'devcontainer.json');
@@ -12,16 +13,6 @@ const dc = (): string => path.join(folder(), '.devcontainer', 'devcontainer.json
 interface Result {
   written: string[];
   plan: { path: string; action: string }[];
-}
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
 }
 
 const diffTabs = (): vscode.Tab[] =>

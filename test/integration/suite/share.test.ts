@@ -4,26 +4,15 @@
 import * as assert from 'assert';
 import { type ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { parseAllDocuments } from 'yaml';
 import type { Manifest } from '../../../src/core/k8s/manifests';
 import type { PushResult } from '../../../src/core/registry/push';
+import { freePort } from '../../support/wait';
 
 const root = (): string => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 describe('Push and cluster jobs in the editor', function () {
   this.timeout(120_000);

@@ -4,19 +4,10 @@ import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { MlContainersApi } from '../../../src/extension/extension';
 import { type FakeNvidiaSmi, installFakeNvidiaSmi } from '../../support/fakeNvidiaSmi';
+import { until } from '../../support/wait';
 
 const EXTENSION_ID = 'ml-containers.ml-containers';
 const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('mlContainers');
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 15000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('GPU status bar in the editor', () => {
   let a: MlContainersApi;
@@ -41,7 +32,7 @@ describe('GPU status bar in the editor', () => {
     await use(f);
     const item = a.statusBar.item;
     await until('the numbers under load', () => (item.text === '$(pulse) GPU 100% · 1.1/140 GiB' ? true : undefined));
-    const tooltip = (item.tooltip as vscode.MarkdownString).value;
+    const tooltip = (item.tooltip as vscode.MarkdownString).value.replace(/&nbsp;/g, '');
     assert.match(tooltip, /\| 0 \| NVIDIA H200 \| 100% \| 1\.1 \/ 140 GiB \|/);
     assert.match(tooltip, /command:mlContainers\.checkGpuCompatibility/);
     assert.strictEqual(item.command, 'mlContainers.statusBar.show');
