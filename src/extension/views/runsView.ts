@@ -68,9 +68,12 @@ export class RunsViewProvider implements vscode.TreeDataProvider<RunsViewNode> {
       return [...element.folder.clusterJobs].reverse().map((job): RunsViewNode => ({ type: 'clusterJob', job }));
     }
     if (element.type === 'sweep') {
+      // in the sweep's own order (its grid), which run ids started in the same second do not keep
+      const order = new Map(element.sweep.variants.map((v) => [v.runId, v.index]));
+      const at = (r: RunRecord): number => order.get(r.id) ?? Number.MAX_SAFE_INTEGER;
       return element.folder.runs
         .filter((r) => r.sweepId === element.sweep.id)
-        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .sort((a, b) => at(a) - at(b) || (a.id < b.id ? -1 : 1))
         .map((record) => ({ type: 'run', record }));
     }
     return [];
