@@ -232,7 +232,10 @@ describe('Training runs and sweeps (real engine, fake trainer image)', function 
     const info = await docker.getContainer(final.containerId!).inspect();
     assert.equal(info.HostConfig.Init, true);
     assert.equal(info.Config.Tty, true);
-    assert.deepEqual(info.HostConfig.Binds, [`${dir}:/workspace`]);
+    assert.deepEqual(
+      (info.HostConfig.Mounts ?? []).map((m) => [m.Type, m.Source, m.Target]),
+      [['bind', dir, '/workspace']],
+    );
     assert.equal(info.Config.WorkingDir, '/workspace');
     assert.equal(info.Config.Labels[LABELS.run], final.id);
     assert.equal(info.Config.Labels[LABELS.project], dir);

@@ -212,6 +212,8 @@ describe('k8s: manifests', () => {
     assert.equal(dnsLabel('My MNIST Project!'), 'my-mnist-project');
     assert.equal(dnsLabel('x'.repeat(80)).length, 63);
     assert.equal(dnsLabel('---'), 'training');
+    assert.equal(dnsLabel('2024 LLM finetune'), 'ml-2024-llm-finetune');
+    assert.equal(toQuantity('1.5g'), '1536Mi');
     assert.equal(toQuantity('16g'), '16Gi');
     assert.equal(toQuantity('512m'), '512Mi');
     assert.equal(toQuantity('8Gi'), '8Gi');

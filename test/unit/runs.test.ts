@@ -6,6 +6,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   commandFor,
@@ -27,7 +28,9 @@ import {
   parseSweepFile,
   type RunRecord,
   type RunSpec,
+  type Runner,
   RunStore,
+  runSweep,
   runtimeFromDevcontainer,
   SweepFileError,
   WORKSPACE_DIR,
@@ -132,7 +135,7 @@ describe('runs: container create options', () => {
     assert.equal(h.Init, true, 'an init forwards SIGTERM to the training process and reaps its workers');
     assert.equal(h.AutoRemove, false, 'the container outlives its end: its log and exit state are read after');
     assert.deepEqual(h.DeviceRequests, deviceRequests({ kind: 'all' }));
-    assert.deepEqual(h.Binds, ['/home/ada/My Project:/workspace']);
+    assert.deepEqual(h.Mounts, [{ Type: 'bind', Source: '/home/ada/My Project', Target: '/workspace' }]);
     assert.equal(h.ShmSize, 16 * GiB);
     assert.equal(h.IpcMode, undefined);
     assert.equal(h.Memory, 8 * GiB);
@@ -151,7 +154,7 @@ describe('runs: container create options', () => {
       id,
       'n',
     );
-    assert.deepEqual(o.HostConfig.Binds, []);
+    assert.deepEqual(o.HostConfig.Mounts, []);
     assert.equal(o.WorkingDir, undefined);
     assert.equal(o.HostConfig.IpcMode, 'host');
     assert.equal(o.HostConfig.ShmSize, undefined);
@@ -582,10 +585,13 @@ describe('runs: why a run ended', () => {
       explainRunExit({ exitCode, oomKilled: false, logTail })?.id;
     assert.equal(e(1, 'RuntimeError: Found no NVIDIA driver on your system.'), 'no-cuda-device');
     assert.equal(e(127), 'command-not-found');
+    // what python3 prints for a missing script
     assert.equal(
-      e(2, "python3: can't open file: [Errno 2] No such file or directory: '/workspace/t.py'"),
+      e(2, "python3: can't open file '/workspace/t.py': [Errno 2] No such file or directory"),
       'command-not-found',
     );
+    // a missing data file is the program's own error, not a missing command
+    assert.equal(e(1, "FileNotFoundError: [Errno 2] No such file or directory: 'data/train.csv'"), 'exit-nonzero');
     assert.equal(e(137), 'killed');
     assert.equal(e(143), 'killed');
     assert.deepEqual(explainRunExit({ exitCode: 3, oomKilled: false, logTail: 'boom' }), {
@@ -622,6 +628,51 @@ describe('runs: the last metric line', () => {
     );
     assert.equal(lastMetricLine('hello\nworld\n'), null);
     assert.equal(lastMetricLine(''), null);
+  });
+});
+
+describe('runs: one supervisor per sweep', () => {
+  it('refuses to supervise a sweep whose lock a live process holds, and takes over a stale lock', async () => {
+    const { dir, cleanup } = tempDir('mlc-sweep-lock-');
+    try {
+      const store = new RunStore(dir);
+      const sweep = newSweep({
+        project: dir,
+        file: 'sweep.yaml',
+        sweep: parseSweepFile('command: python t.py --lr {lr}\ngrid: { lr: [0.1] }\ngpusPerRun: 0\n'),
+        image: 'x',
+        gpus: [],
+      });
+      const lock = path.join(path.dirname(store.sweepFile(sweep.id)), 'sweep.lock');
+      fs.mkdirSync(path.dirname(lock), { recursive: true });
+      fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, hostname: os.hostname() }));
+      const runner = { store } as unknown as Runner;
+      await assert.rejects(
+        runSweep(sweep, { runner, specFor: () => assert.fail('no run may start') }),
+        /already supervised by process \d+/,
+      );
+      // a lock left by a process that is gone is taken over (the sweep then runs: here its one variant cannot start)
+      fs.writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 12345, hostname: os.hostname() }));
+      const final = await runSweep(sweep, { runner, specFor: () => assert.fail('taken over') });
+      assert.match(final.variants[0]!.explanation ?? '', /taken over/);
+      assert.ok(!fs.existsSync(lock), 'the lock is released when the supervisor ends');
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('runs: the run store, stray folders', () => {
+  it('leaves a folder that is not a run id out of the list instead of failing', async () => {
+    const { dir, cleanup } = tempDir('mlc-runs-stray-');
+    try {
+      const store = new RunStore(dir);
+      await store.ensure();
+      fs.mkdirSync(path.join(store.dir, 'runs', '20261126-000000-aaaa copy'), { recursive: true });
+      assert.deepEqual(await store.listRecords(), []);
+    } finally {
+      cleanup();
+    }
   });
 });
 

@@ -107,7 +107,7 @@ Prints the manifests as YAML documents on stdout (notes on stderr). Exit codes: 
         const problems = await jobPodProblems(job, target);
         for (const p of problems) io.err(p.message);
         io.err(
-          `Follow it with: kubectl logs -f -l job-name=${job} --prefix${values.context ? ` --context ${values.context}` : ''}`,
+          `Follow it with: kubectl logs -f -l ml-containers/job=${job} --prefix${values.context ? ` --context ${values.context}` : ''}${values.namespace ? ` --namespace ${values.namespace}` : ''}`,
         );
       }
       return EXIT.ok;

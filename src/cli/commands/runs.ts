@@ -191,6 +191,7 @@ ${EXIT_START_FAILED} when the engine could not start it (the message says why), 
       void runner.stop(record.id).catch((e: unknown) => io.err(`Could not stop it: ${(e as Error).message}`));
     };
     interrupt?.addEventListener('abort', onInterrupt, { once: true });
+    if (interrupt?.aborted) onInterrupt(); // Ctrl-C while the container was being created
     const final = await done;
     interrupt?.removeEventListener('abort', onInterrupt);
     if (final.explanation && final.state !== 'succeeded') io.err(`\n${final.explanation}`);
@@ -295,8 +296,8 @@ export const logsCommand: CliCommand = {
     const write = (c: Uint8Array): void => writeRaw(io, c);
     if (values.follow && !isFinished(record) && record.containerId) {
       const interrupt = io.trapInterrupt?.();
-      // the engine has the whole log: stream it from the start, which also keeps log.txt complete
-      const final = await runner.follow(record.id, { onOutput: (c) => write(c), signal: interrupt });
+      // the engine has the whole log: stream it from the start (the run's own follower writes log.txt)
+      const final = await runner.follow(record.id, { onOutput: (c) => write(c), signal: interrupt, writeLog: false });
       if (final.explanation && isFinished(final) && final.state !== 'succeeded') io.err(`\n${final.explanation}`);
       return EXIT.ok;
     }

@@ -63,6 +63,12 @@ export function explainKubectlError(err: unknown): string {
   if (/Forbidden|forbidden:/i.test(text)) {
     return `The cluster refused (${firstLine(text)}): ask for permission to create Jobs in that namespace, or use another.`;
   }
+  if ((m = /is waiting to start: (\w+)/.exec(text))) {
+    return `The job's pods are still starting (${m[1]}): follow the logs again in a moment.`;
+  }
+  if (/unknown field "spec\.backoffLimitPerIndex"|backoffLimitPerIndex/.test(text)) {
+    return 'The cluster is older than Kubernetes 1.29 and does not know backoffLimitPerIndex (used by sweeps): upgrade the cluster, or remove that field from the Job.';
+  }
   if (/Unauthorized|You must be logged in/i.test(text)) {
     return 'The cluster did not accept your credentials: log in again (refresh the kubeconfig token) and apply again.';
   }
@@ -78,7 +84,15 @@ function firstLine(text: string): string {
   ).replace(/^error: /i, '');
 }
 
-/** Streams a job's logs (all its pods, prefixed) until they end or `signal` fires. */
+/** The label every pod of our jobs carries (Job and PyTorchJob alike: the training operator uses other labels). */
+export function jobSelector(job: string): string {
+  return `ml-containers/job=${job}`;
+}
+
+/**
+ * Streams a job's logs (all its pods, prefixed) until they end or `signal` fires; throws one sentence when kubectl
+ * fails (e.g. the pods are still being created).
+ */
 export async function followJobLogs(
   job: string,
   t: KubectlTarget,
@@ -93,9 +107,12 @@ export async function followJobLogs(
     '--prefix',
     '--max-log-requests=20',
     '-l',
-    `job-name=${job}`,
+    jobSelector(job),
   ];
-  await streamLines(t.kubectl ?? 'kubectl', argv, { onLine, signal, env: t.env });
+  const end = await streamLines(t.kubectl ?? 'kubectl', argv, { onLine, signal, env: t.env }).done;
+  if (end.stopped) return;
+  if (end.error) throw new Error(explainKubectlError(end.error));
+  if (end.exitCode !== 0) throw new Error(explainKubectlError({ stderr: end.stderr, message: `exit ${end.exitCode}` }));
 }
 
 /** A pod problem, explained. */
@@ -193,12 +210,12 @@ export function explainPods(podsJson: string): PodProblem[] {
   return out;
 }
 
-/** `kubectl get pods -l job-name=<job> -o json`, explained. */
+/** `kubectl get pods -l ml-containers/job=<job> -o json`, explained. */
 export async function jobPodProblems(job: string, t: KubectlTarget, signal?: AbortSignal): Promise<PodProblem[]> {
   try {
     const r = await runProcess(
       t.kubectl ?? 'kubectl',
-      [...kubectlFlags(t), 'get', 'pods', '-l', `job-name=${job}`, '-o', 'json'],
+      [...kubectlFlags(t), 'get', 'pods', '-l', jobSelector(job), '-o', 'json'],
       {
         env: t.env,
         signal,

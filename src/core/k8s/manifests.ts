@@ -65,7 +65,9 @@ export function dnsLabel(text: string, max = 63): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, max)
     .replace(/-+$/, '');
-  return s || 'training';
+  if (!s) return 'training';
+  // a DNS-1035 label (what Services need, and the training operator makes Services) starts with a letter
+  return /^[0-9]/.test(s) ? `ml-${s}`.slice(0, max).replace(/-+$/, '') : s;
 }
 
 /** A time-based suffix: base36 seconds, 6–7 characters. */
@@ -75,9 +77,17 @@ export function nameSuffix(now = Date.now()): string {
 
 /** Kubernetes quantity from docker's size (`16g` -> `16Gi`, `512m` -> `512Mi`); passes a quantity through. */
 export function toQuantity(size: string): string {
-  const m = /^(\d+)([kmgt])b?$/i.exec(size.trim());
+  const m = /^(\d+(?:\.\d+)?)([kmgt])b?$/i.exec(size.trim());
   if (!m) return size.trim();
-  return `${m[1]}${{ k: 'Ki', m: 'Mi', g: 'Gi', t: 'Ti' }[m[2]!.toLowerCase()]}`;
+  const units = ['k', 'm', 'g', 't'];
+  let value = Number(m[1]);
+  let unit = units.indexOf(m[2]!.toLowerCase());
+  // quantities are whole numbers here: 1.5g -> 1536Mi
+  while (!Number.isInteger(value) && unit > 0) {
+    value *= 1024;
+    unit--;
+  }
+  return `${Math.round(value)}${['Ki', 'Mi', 'Gi', 'Ti'][unit]}`;
 }
 
 function envList(env: Record<string, string>): { name: string; value: string }[] {

@@ -107,13 +107,26 @@ async function fromCredentialHelper(
   try {
     stdout = (await runProcess(program, ['get'], { input: serverUrl, env, timeoutMs: 30_000 })).stdout;
   } catch (err) {
+    if ((err as Error).name === 'CommandNotFoundError') {
+      throw new Error(
+        `The Docker config names the credential helper "${helper}", but ${program} is not installed: install it, or ` +
+          'remove "credsStore"/"credHelpers" from the Docker config and log in again.',
+      );
+    }
     const text = `${(err as { stdout?: string }).stdout ?? ''} ${(err as Error).message}`;
     if (/credentials not found/i.test(text)) return undefined;
     throw new Error(
       `The credential helper ${program} failed (${(err as Error).message.split('\n')[0]}): log in again with \`docker login\`.`,
     );
   }
-  const creds = JSON.parse(stdout) as { Username?: string; Secret?: string };
+  let creds: { Username?: string; Secret?: string };
+  try {
+    creds = JSON.parse(stdout) as { Username?: string; Secret?: string };
+  } catch {
+    throw new Error(
+      `The credential helper ${program} printed something that is not JSON: log in again with \`docker login\`.`,
+    );
+  }
   if (!creds.Secret) return undefined;
   if (creds.Username === '<token>') return { identitytoken: creds.Secret };
   return { username: creds.Username, password: creds.Secret };

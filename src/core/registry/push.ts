@@ -208,8 +208,11 @@ export async function recordPush(store: RunStore, result: PushResult): Promise<n
   list.push(result);
   await writeFileAtomic(file, `${JSON.stringify(list, null, 2)}\n`);
   let updated = 0;
-  for (const r of await store.listRecords()) {
-    if (r.imageId !== result.imageId || r.repoDigests.includes(result.reference)) continue;
+  for (const listed of await store.listRecords()) {
+    if (listed.imageId !== result.imageId || listed.repoDigests.includes(result.reference)) continue;
+    // read again just before writing, and change only the digests: a running run's follower writes this file too
+    const r = await store.readRecord(listed.id);
+    if (!r) continue;
     r.repoDigests = [...r.repoDigests, result.reference];
     await store.writeRecord(r);
     updated++;

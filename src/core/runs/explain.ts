@@ -116,7 +116,7 @@ export function explainRunExit(exit: {
         '"ML Containers: Check GPU Compatibility" to check the driver against the image.',
     };
   }
-  if (exitCode === 127 || /exec: "[^"]+": executable file not found|No such file or directory: '/.test(log)) {
+  if (exitCode === 127 || /exec: "[^"]+": executable file not found|can't open file '[^']+': \[Errno 2\]/.test(log)) {
     return {
       id: 'command-not-found',
       message: `The run failed because its command was not found in the image (exit ${exitCode}): check the command and that the image installs it.`,

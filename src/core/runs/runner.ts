@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import type { EngineClient } from '../docker/engine';
@@ -48,6 +48,11 @@ export interface FollowOptions {
   onOutput?: (chunk: Buffer) => void;
   /** Stops following (the container keeps running). */
   signal?: AbortSignal;
+  /**
+   * Write what comes into log.txt (default true). Viewers (a log terminal, `logs --follow`) pass false: one writer
+   * per run, so two followers never write the file at different offsets; the run's end still saves the whole log.
+   */
+  writeLog?: boolean;
 }
 
 export interface StartedRun {
@@ -70,6 +75,8 @@ export class Runner {
   private readonly hostFn: () => Promise<RunHost>;
   /** Runs this runner is following, so a second follow waits for the first instead of racing it. */
   private readonly following = new Map<string, Promise<RunRecord>>();
+  /** Runs whose log.txt a follower of this runner is writing. */
+  private readonly writing = new Set<string>();
 
   constructor(options: RunnerOptions) {
     this.client = options.client;
@@ -123,8 +130,16 @@ export class Runner {
       record.finishedAt = new Date().toISOString();
       record.explanation = describeEngineProblem(problem);
       this.log(`run ${id}: ${problem.detail}`);
-      if (container) await container.remove({ force: true }).catch(() => undefined);
-      record.containerId = null;
+      // the container goes with the failed start; its id stays in the record when it could not be removed
+      if (
+        !container ||
+        (await container.remove({ force: true }).then(
+          () => true,
+          () => false,
+        ))
+      ) {
+        record.containerId = null;
+      }
       await this.store.writeRecord(record);
       throw new RunStartError(record.explanation, problem.id, record);
     };
@@ -158,6 +173,7 @@ export class Runner {
         await fail(err);
       }
       record.containerId = container!.id;
+      await this.store.writeRecord(record); // a container that exists is never unrecorded
       try {
         await container!.start();
         break;
@@ -214,17 +230,30 @@ export class Runner {
         abortSignal: ctrl.signal,
       } as Docker.ContainerLogsOptions & { follow: true })) as NodeJS.ReadableStream;
       await fsp.mkdir(this.store.runDir(record.id), { recursive: true });
-      const file = fs.createWriteStream(this.store.logFile(record.id));
+      // one writer per run: a second follower (a viewer) only passes the output on
+      const writes = options.writeLog !== false && !this.writing.has(record.id);
+      if (writes) this.writing.add(record.id);
+      const sink: NodeJS.WritableStream = writes
+        ? fs.createWriteStream(this.store.logFile(record.id))
+        : new Writable({ write: (_chunk, _enc, done) => done() });
       const onOutput = options.onOutput;
       // the engine sends a chunk per line: batch them (64 KiB or 50 ms) into one write and one onOutput call
       const tap = batchChunks(64 * 1024, 50, onOutput);
       try {
-        await pipeline(stream, tap, file);
+        await pipeline(stream, tap, sink);
       } catch (err) {
         if (!ctrl.signal.aborted) throw err;
+      } finally {
+        if (writes) this.writing.delete(record.id);
       }
       if (ctrl.signal.aborted) return (await this.store.readRecord(runId)) ?? record;
-      return await this.finish(record, container, onOutput);
+      if (!writes) {
+        // a viewer: the whole log is saved (never shortened) once the container has stopped, then the end recorded
+        await container.wait({ condition: 'not-running' } as object).catch(() => undefined);
+        await this.saveLog(record.id, container).catch(() => undefined);
+        return await this.finish(record, container);
+      }
+      return await this.finish(record, container, onOutput, true);
     } catch (err) {
       if (ctrl.signal.aborted || err instanceof CancellationError) {
         return (await this.store.readRecord(runId)) ?? record;
@@ -243,12 +272,13 @@ export class Runner {
     record: RunRecord,
     container: Docker.Container,
     onOutput?: (chunk: Buffer) => void,
+    wroteLog = false,
   ): Promise<RunRecord> {
     let info: Docker.ContainerInspectInfo;
     try {
       await container.wait({ condition: 'not-running' } as object);
       info = await container.inspect();
-      if (onOutput !== undefined || this.following.has(record.id)) {
+      if (wroteLog) {
         // best effort: a container being removed (409) keeps the log as it was followed
         await this.completeLog(record.id, container, onOutput).catch((e: unknown) =>
           this.log(`run ${record.id}: could not check the saved log against the engine's (${errorMessage(e)})`),
@@ -295,7 +325,10 @@ export class Runner {
 
   /** Stops a run (SIGTERM, then SIGKILL after `timeoutS`); its record says it was stopped, not failed. */
   async stop(runId: string, timeoutS = 10): Promise<RunRecord> {
-    const record = await this.store.findRecord(runId);
+    const found = await this.store.findRecord(runId);
+    if (isFinished(found) || !found.containerId) return found;
+    // read again just before writing: the run may have ended meanwhile (its follower wrote how)
+    const record = (await this.store.readRecord(found.id)) ?? found;
     if (isFinished(record) || !record.containerId) return record;
     record.stopRequestedAt = new Date().toISOString();
     await this.store.writeRecord(record);
@@ -449,13 +482,14 @@ export class Runner {
 
   private async writeLogAtomic(runId: string, buf: Buffer): Promise<void> {
     const file = this.store.logFile(runId);
-    const tmp = `${file}.${process.pid}.tmp`;
     await fsp.mkdir(path.dirname(file), { recursive: true });
-    await fsp.writeFile(tmp, buf);
-    await fsp.rename(tmp, file);
+    await writeFileAtomic(file, buf);
   }
 
-  /** Writes the container's whole log to log.txt (atomically), e.g. before the container is removed. */
+  /**
+   * Writes the container's whole log to log.txt (atomically), e.g. before the container is removed; never replaces a
+   * longer log (the engine may have rotated away the start of a long one).
+   */
   async saveLog(runId: string, container?: Docker.Container): Promise<void> {
     const record = await this.store.findRecord(runId);
     if (!container) {
@@ -463,7 +497,11 @@ export class Runner {
       container = (await this.connect()).getContainer(record.containerId);
     }
     const buf = (await container.logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer;
-    await this.writeLogAtomic(record.id, buf);
+    const size = await fsp.stat(this.store.logFile(record.id)).then(
+      (st) => st.size,
+      () => -1,
+    );
+    if (buf.length >= size) await this.writeLogAtomic(record.id, buf);
   }
 
   /** The end of a run's saved log (at most `bytes`). */

@@ -104,7 +104,8 @@ export function containerCreateOptions(
     DeviceRequests: deviceRequests(spec.gpus),
     Ulimits: DEFAULT_ULIMITS,
     PortBindings: bindings,
-    Binds: spec.mountWorkspace ? [`${spec.projectRoot}:${WORKSPACE_DIR}`] : [],
+    // a Mount, not a Binds string: a project path with ':' in it stays one path
+    Mounts: spec.mountWorkspace ? [{ Type: 'bind', Source: spec.projectRoot, Target: WORKSPACE_DIR }] : [],
     AutoRemove: false,
   };
   if (spec.shm === 'host') hostConfig.IpcMode = 'host';

@@ -77,7 +77,8 @@ export class RunStore {
     } catch {
       return [];
     }
-    const records = await Promise.all(names.map((n) => this.readRecord(n, warn)));
+    // a stray folder (e.g. "<id> copy") is not a run: leave it out instead of failing the whole list
+    const records = await Promise.all(names.filter((n) => VALID_ID.test(n)).map((n) => this.readRecord(n, warn)));
     return records.filter((r): r is RunRecord => r !== undefined).sort((a, b) => (a.id < b.id ? 1 : -1));
   }
 
@@ -97,8 +98,10 @@ export class RunStore {
   }
 }
 
+const VALID_ID = /^(?!\.{1,2}$)[\w.-]+$/;
+
 /** Ids become folder names: keep them to one safe path segment. */
 function safeId(id: string): string {
-  if (!/^[\w.-]+$/.test(id) || id === '.' || id === '..') throw new Error(`"${id}" is not a valid run or sweep id.`);
+  if (!VALID_ID.test(id)) throw new Error(`"${id}" is not a valid run or sweep id.`);
   return id;
 }

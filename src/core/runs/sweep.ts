@@ -386,6 +386,46 @@ export interface SweepRunOptions {
  * every change.
  */
 export async function runSweep(sweep: SweepState, options: SweepRunOptions): Promise<SweepState> {
+  const release = await lockSweep(options.runner.store, sweep.id);
+  try {
+    return await superviseSweep(sweep, options);
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * Takes the sweep's lock file (`sweep.lock`, created exclusively): one supervisor per sweep, even when two windows or
+ * a window and `sweep --resume` try at once. A lock whose process is gone (on this machine) is taken over.
+ */
+async function lockSweep(store: RunStore, sweepId: string): Promise<() => Promise<void>> {
+  const file = path.join(path.dirname(store.sweepFile(sweepId)), 'sweep.lock');
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const me = JSON.stringify({ pid: process.pid, hostname: os.hostname() });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await fsp.writeFile(file, me, { flag: 'wx' });
+      return () => fsp.rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let owner: { pid: number; hostname: string } | null = null;
+    try {
+      owner = JSON.parse(await fsp.readFile(file, 'utf8')) as { pid: number; hostname: string };
+    } catch {
+      owner = null; // half-written or unreadable: treat as stale
+    }
+    if (owner && ownerAlive({ owner } as SweepState)) {
+      throw new Error(
+        `Sweep ${sweepId} is already supervised by process ${owner.pid} on ${owner.hostname}: stop that one first.`,
+      );
+    }
+    await fsp.rm(file, { force: true });
+  }
+  throw new Error(`Sweep ${sweepId}: its lock file ${file} could not be taken; remove it if no sweep is running.`);
+}
+
+async function superviseSweep(sweep: SweepState, options: SweepRunOptions): Promise<SweepState> {
   const { runner } = options;
   const store = runner.store;
   let writing = Promise.resolve();
@@ -434,12 +474,13 @@ export async function runSweep(sweep: SweepState, options: SweepRunOptions): Pro
   // resume: variants that were running when the last supervisor went away
   for (const v of sweep.variants) {
     if (v.state !== 'running' || !v.runId) continue;
-    const record = await runner.refresh(v.runId).catch(() => undefined);
-    if (!record) {
+    if (!(await store.readRecord(v.runId))) {
       v.state = 'queued'; // never really started: run it again
       v.runId = null;
       continue;
     }
+    // an engine error here is thrown: re-queueing would start a second container beside one that may still run
+    const record = await runner.refresh(v.runId);
     pool.hold(v.gpus);
     if (isFinished(record)) {
       settle(v, record);
@@ -462,6 +503,8 @@ export async function runSweep(sweep: SweepState, options: SweepRunOptions): Pro
     }
   };
   options.signal?.addEventListener('abort', onCancel, { once: true });
+  // one listener per signal for the whole sweep (not one per wait)
+  const aborted = abortPromise(options.signal, options.detach);
   try {
     for (;;) {
       if (cancelled() || detached()) break;
@@ -481,6 +524,8 @@ export async function runSweep(sweep: SweepState, options: SweepRunOptions): Pro
             onOutput: options.onOutput ? (c) => options.onOutput!(v, c) : undefined,
           });
           watch(v, started.done);
+          // cancelled while it was starting: its container did not exist yet when the others were stopped
+          if (cancelled()) void runner.stop(started.record.id).catch(() => undefined);
           startedOne = true;
         } catch (err) {
           pool.release(gpus);
@@ -493,7 +538,7 @@ export async function runSweep(sweep: SweepState, options: SweepRunOptions): Pro
       }
       if (active.size === 0 && (fatal || !sweep.variants.some((v) => v.state === 'queued'))) break;
       if (active.size === 0 && !startedOne) break; // nothing can start (cannot happen with a valid pool)
-      if (active.size > 0) await Promise.race([...active.values(), abortPromise(options.signal, options.detach)]);
+      if (active.size > 0) await Promise.race([...active.values(), aborted]);
     }
     if (detached() && !cancelled()) {
       // the follows end at once (they share the detach signal): let them settle before the last write of sweep.json

@@ -243,23 +243,26 @@ async function followClusterJob(ctx: Ctx, job: ClusterJobRecord): Promise<Output
   term.show();
   term.writeLine(`${job.kind} ${job.name}${job.context ? ` on ${job.context}` : ''}: following its pods' logs…`, 'dim');
   const target = kubectlTarget(ctx, job);
-  const check = setTimeout(() => {
-    void jobPodProblems(job.name, target).then(
-      (problems) => {
-        for (const p of problems) {
-          term.writeLine(p.message, 'error');
-          void vscode.window.showWarningMessage(p.message);
-        }
-      },
-      (err: unknown) => term.writeLine(errorMessage(err), 'error'),
-    );
-  }, 10_000);
+  const reportProblems = async (): Promise<void> => {
+    try {
+      for (const p of await jobPodProblems(job.name, target)) {
+        term.writeLine(p.message, 'error');
+        void vscode.window.showWarningMessage(p.message);
+      }
+    } catch (err) {
+      term.writeLine(errorMessage(err), 'error');
+    }
+  };
+  // pods that cannot run print no log: look at them after a while, and again whenever the log stream ends
+  const check = setTimeout(() => void reportProblems(), 10_000);
+  term.signal.addEventListener('abort', () => clearTimeout(check), { once: true });
   try {
     await followJobLogs(job.name, target, (line) => term.writeLine(line), term.signal);
+    term.writeLine(`The logs of ${job.name} ended.`, 'dim');
   } catch (err) {
     if (!(err instanceof CancellationError)) term.writeLine(errorMessage(err), 'error');
-  } finally {
     clearTimeout(check);
+    await reportProblems();
   }
   return term;
 }

@@ -37,7 +37,11 @@ export class RunsModel implements vscode.Disposable {
   /** Cancels a sweep this window supervises (stops its runs). */
   private readonly sweepCancels = new Map<string, AbortController>();
   private readonly sweepsDone = new Map<string, Promise<SweepState>>();
-  private watching = false;
+  /** Stops the event stream of the current engine (replaced when mlContainers.docker.host changes). */
+  private events: AbortController | undefined;
+  /** Adoption waits for a trusted workspace and a reachable engine. */
+  private adoptPending = false;
+  private readonly adoptedRuns = new Set<string>();
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -46,9 +50,17 @@ export class RunsModel implements vscode.Disposable {
       ctx.config.onDidChange('docker.host', () => {
         this.client = undefined;
         this.runners.clear();
+        // follow the new engine's events, and adopt what runs there
+        if (this.events) {
+          this.events.abort();
+          this.events = undefined;
+          this.watchEvents();
+          this.adoptPending = true;
+        }
         this.scheduleRefresh(100);
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleRefresh(100)),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.startUp()),
     );
   }
 
@@ -95,35 +107,45 @@ export class RunsModel implements vscode.Disposable {
    */
   async startUp(): Promise<void> {
     await this.refresh();
-    if (!vscode.workspace.isTrusted || this.engineProblem) return;
+    if (!vscode.workspace.isTrusted) return; // granting trust calls this again
+    this.watchEvents(); // retries with backoff while the engine is not there (Docker still starting)
+    this.adoptPending = true;
+    await this.adopt();
+  }
+
+  /** Follows our runs still running (from an earlier window) and resumes sweeps whose supervisor went away. */
+  private async adopt(): Promise<void> {
+    if (!this.adoptPending || this.engineProblem || !vscode.workspace.isTrusted) return;
+    this.adoptPending = false;
+    const { ownerAlive } = heavy();
     for (const f of this.state) {
       const runner = this.runner(f.folder.uri.fsPath);
       const inSweeps = new Set(
         f.sweeps.filter((s) => s.state === 'running').flatMap((s) => s.variants.map((v) => v.runId)),
       );
       for (const r of f.runs) {
-        if (r.state === 'running' && !inSweeps.has(r.id)) {
-          this.ctx.log.info(`Adopting run ${r.id} (${r.containerName}), still running`);
-          void runner.follow(r.id, { signal: this.lifetime.signal }).then(
-            () => this.scheduleRefresh(50),
-            (err: unknown) => this.ctx.log.warn(`Following run ${r.id} failed: ${errorMessage(err)}`),
-          );
-        }
+        if (r.state !== 'running' || inSweeps.has(r.id) || this.adoptedRuns.has(r.id)) continue;
+        this.adoptedRuns.add(r.id);
+        this.ctx.log.info(`Adopting run ${r.id} (${r.containerName}), still running`);
+        void runner.follow(r.id, { signal: this.lifetime.signal }).then(
+          () => this.scheduleRefresh(50),
+          (err: unknown) => this.ctx.log.warn(`Following run ${r.id} failed: ${errorMessage(err)}`),
+        );
       }
-      const { ownerAlive } = heavy();
       for (const s of f.sweeps) {
-        if (s.state === 'running' && !ownerAlive(s)) {
+        if (s.state === 'running' && !ownerAlive(s) && !this.sweepsDone.has(s.id)) {
           this.ctx.log.info(`Resuming sweep ${s.id} (${s.variants.length} runs) whose window went away`);
-          this.superviseSweep(f.folder.uri.fsPath, s);
+          void this.superviseSweep(f.folder.uri.fsPath, s);
         }
       }
     }
-    this.watchEvents();
   }
 
   private watchEvents(): void {
-    if (this.watching) return;
-    this.watching = true;
+    if (this.events) return;
+    this.events = new AbortController();
+    const stop = this.events;
+    this.lifetime.signal.addEventListener('abort', () => stop.abort(), { once: true });
     const { watchRunEvents } = heavy();
     watchRunEvents(
       this.engine(),
@@ -138,7 +160,7 @@ export class RunsModel implements vscode.Disposable {
             .finally(() => this.scheduleRefresh(100));
         } else this.scheduleRefresh(200);
       },
-      this.lifetime.signal,
+      stop.signal,
       (err) => this.ctx.log.debug(`engine events: ${errorMessage(err)}`),
     );
   }
@@ -172,6 +194,9 @@ export class RunsModel implements vscode.Disposable {
     this.state = next;
     this.engineProblem = problem;
     this.changed.fire();
+    if (this.adoptPending && !problem) void this.adopt(); // the engine is back: adopt what runs there
+    // while the engine cannot be reached (Docker still starting), look again now and then
+    if (problem && vscode.workspace.isTrusted && !this.refreshTimer) this.scheduleRefresh(30_000);
     return next;
   }
 
@@ -211,7 +236,7 @@ export class RunsModel implements vscode.Disposable {
     term.show();
     if (record.state === 'running' && record.containerId) {
       void runner
-        .follow(record.id, { onOutput: (c) => term.writeRaw(c), signal: term.signal })
+        .follow(record.id, { onOutput: (c) => term.writeRaw(c), signal: term.signal, writeLog: false })
         .then((final) => {
           if (final.state !== 'running') {
             term.writeLine('');
