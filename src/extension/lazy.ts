@@ -24,6 +24,7 @@ export {
   newSweep,
   ownerAlive,
   parseSweepFile,
+  readSweep,
   runSweep,
   splitCommandLine,
   summarizeSweep,

@@ -340,12 +340,13 @@ export const sweepCommand: CliCommand = {
   summary: 'Run every variant of a sweep file over the free GPUs, wait for all, and print the summary.',
   usage: `ml-containers sweep [DIR] --file sweep.yaml [--image REF | --target train|dev] [--gpus all|none|0,1]
                     [--json]
-ml-containers sweep [DIR] --resume SWEEP_ID [--json]
+ml-containers sweep [DIR] --resume SWEEP_ID [--force] [--json]
 
   --file FILE         the sweep file: command (with {param} placeholders), grid, gpusPerRun, maxParallel
 ${IMAGE_OPTIONS}
                       (--gpus none runs every variant without a GPU, whatever gpusPerRun says)
   --resume SWEEP_ID   continue a sweep whose supervising process went away
+  --force             with --resume: take the sweep over even though its supervisor looks alive (another machine)
   --json              print the summary as JSON
 
 Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops the sweep's runs.`,
@@ -361,10 +362,12 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
         target: { type: 'string' },
         gpus: { type: 'string' },
         json: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
         'build-arg': { type: 'string', multiple: true },
       },
     });
     if (positionals.length > 1) throw new UsageError('at most one project folder.');
+    if (values.force && values.resume === undefined) throw new UsageError('--force goes with --resume.');
     if ((values.file === undefined) === (values.resume === undefined)) {
       throw new UsageError('give --file sweep.yaml to start a sweep, or --resume SWEEP_ID to continue one.');
     }
@@ -380,9 +383,9 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
       if (found.state !== 'running') {
         throw new UsageError(`sweep ${found.id} has ended (${found.state}); start a new one with --file.`);
       }
-      if (ownerAlive(found)) {
+      if (ownerAlive(found) && !values.force) {
         throw new UsageError(
-          `sweep ${found.id} is still supervised by process ${found.owner!.pid} on ${found.owner!.hostname}: stop that one first.`,
+          `sweep ${found.id} is still supervised by process ${found.owner!.pid} on ${found.owner!.hostname}: stop that one first, or add --force when that machine is gone.`,
         );
       }
       sweep = found;
@@ -456,6 +459,7 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
         final = await runSweep(s, {
           runner: r,
           signal,
+          takeOver: values.force,
           specFor: await sweepSpecFor(s, projectRoot),
           onChange: (state) => {
             for (const v of state.variants) {

@@ -119,6 +119,7 @@ export class Runner {
       gpus: spec.gpus,
       mountWorkspace: spec.mountWorkspace,
       requestedPorts: spec.ports,
+      ...(spec.memoryBytes !== undefined ? { memoryBytes: spec.memoryBytes } : {}),
       sweepId: spec.sweepId ?? null,
       params: spec.params ?? {},
       host: await this.host(),

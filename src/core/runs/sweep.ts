@@ -379,6 +379,8 @@ export interface SweepRunOptions {
   signal?: AbortSignal;
   /** Stops supervising without touching the runs (a window closing): the sweep resumes later. */
   detach?: AbortSignal;
+  /** Take the sweep over even when its lock names a live supervisor (e.g. on another machine that is gone). */
+  takeOver?: boolean;
 }
 
 /**
@@ -386,7 +388,7 @@ export interface SweepRunOptions {
  * every change.
  */
 export async function runSweep(sweep: SweepState, options: SweepRunOptions): Promise<SweepState> {
-  const release = await lockSweep(options.runner.store, sweep.id);
+  const release = await lockSweep(options.runner.store, sweep.id, options.takeOver === true);
   try {
     return await superviseSweep(sweep, options);
   } finally {
@@ -398,7 +400,7 @@ export async function runSweep(sweep: SweepState, options: SweepRunOptions): Pro
  * Takes the sweep's lock file (`sweep.lock`, created exclusively): one supervisor per sweep, even when two windows or
  * a window and `sweep --resume` try at once. A lock whose process is gone (on this machine) is taken over.
  */
-async function lockSweep(store: RunStore, sweepId: string): Promise<() => Promise<void>> {
+async function lockSweep(store: RunStore, sweepId: string, takeOver: boolean): Promise<() => Promise<void>> {
   const file = path.join(path.dirname(store.sweepFile(sweepId)), 'sweep.lock');
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const me = JSON.stringify({ pid: process.pid, hostname: os.hostname() });
@@ -415,9 +417,10 @@ async function lockSweep(store: RunStore, sweepId: string): Promise<() => Promis
     } catch {
       owner = null; // half-written or unreadable: treat as stale
     }
-    if (owner && ownerAlive({ owner } as SweepState)) {
+    if (owner && !takeOver && ownerAlive({ owner } as SweepState)) {
       throw new Error(
-        `Sweep ${sweepId} is already supervised by process ${owner.pid} on ${owner.hostname}: stop that one first.`,
+        `Sweep ${sweepId} is already supervised by process ${owner.pid} on ${owner.hostname}: stop that one first ` +
+          '(or take it over with `ml-containers sweep --resume ID --force` when that machine is gone).',
       );
     }
     await fsp.rm(file, { force: true });

@@ -57,6 +57,8 @@ export interface RunRecord {
   mountWorkspace: boolean;
   /** Container ports asked for with the run (published on 127.0.0.1). */
   requestedPorts: number[];
+  /** The memory limit asked for, in bytes (absent: none). */
+  memoryBytes?: number;
   /** Host ports the container's ports were published on: `{"6006": 49153}`. */
   ports: Record<string, number>;
   sweepId: string | null;

@@ -508,13 +508,17 @@ export function registerRunCommands(ctx: Ctx): void {
       const r = recordOf(ctx, arg);
       if (!r || !requireTrust('starts containers')) return undefined;
       if (r.state === 'running') await ctx.runs.runner(r.project).stop(r.id);
-      const { runSpecFor } = heavy();
+      const { runSpecFor, readSweep } = heavy();
+      // the same run again: its command, image, GPUs, ports and memory limit; .env is read afresh; a sweep's own env
+      const sweep = r.sweepId ? await readSweep(ctx.runs.runner(r.project).store, r.sweepId) : undefined;
       const spec = await runSpecFor(
         {
           projectRoot: r.project,
           command: r.command,
           gpus: r.gpus,
           ports: r.requestedPorts,
+          memoryBytes: r.memoryBytes,
+          env: sweep?.env,
           sweepId: r.sweepId ?? undefined,
           params: r.params,
         },
