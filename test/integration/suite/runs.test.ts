@@ -6,7 +6,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { SweepState } from '../../../src/core/runs/sweep';
+import { sweepSpecFor } from '../../../src/core/runs/prepare';
+import { newSweep, parseSweepFile, readSweep, runSweep, type SweepState } from '../../../src/core/runs/sweep';
 import type { RunRecord } from '../../../src/core/runs/types';
 import type { MlContainersApi } from '../../../src/extension/extension';
 import type { OutputTerminal } from '../../../src/extension/runs/terminal';
@@ -154,5 +155,49 @@ describe('Training runs in the editor (real engine)', function () {
     const summary = await vscode.commands.executeCommand<vscode.TextDocument>('mlContainers.runs.sweepSummary', node);
     assert.match(summary.getText(), /4 of 4 runs succeeded/);
     assert.match(summary.getText(), /loss=0\.500/);
+  });
+  it('a sweep survives a window reload: the next window resumes it and every variant runs once', async () => {
+    const runner = a.ctx.runs.runner(root());
+    const sweep = newSweep({
+      project: root(),
+      file: 'sweep-reload.yaml',
+      sweep: parseSweepFile(
+        'command: python3 fake_train.py --steps {steps}\ngrid: { steps: [1, 2, 3, 4] }\ngpusPerRun: 0\nmaxParallel: 2\n',
+      ),
+      image: IMAGE,
+      gpus: [],
+      mountWorkspace: true,
+    });
+    // the window that started it goes away once two runs are running (as on a reload: runs go on, queue stays)
+    const gone = new AbortController();
+    const first = runSweep(sweep, {
+      runner,
+      detach: gone.signal,
+      specFor: await sweepSpecFor(sweep, root()),
+      onChange: (s) => {
+        if (s.variants.filter((v) => v.state === 'running' && v.runId).length >= 2) gone.abort();
+      },
+    });
+    const detached = await first;
+    assert.strictEqual(detached.owner, null);
+    assert.ok(
+      detached.variants.some((v) => v.state === 'queued'),
+      JSON.stringify(detached.variants),
+    );
+    // the next window's start-up finds the orphaned sweep and resumes it
+    await a.ctx.runs.startUp();
+    const done = await until(
+      'the resumed sweep to finish',
+      async () => {
+        const st = await readSweep(runner.store, sweep.id);
+        return st && st.state !== 'running' ? st : undefined;
+      },
+      90_000,
+      500,
+    );
+    assert.strictEqual(done.state, 'succeeded', JSON.stringify(done.variants));
+    const runs = (await runner.store.listRecords()).filter((r) => r.sweepId === sweep.id);
+    assert.strictEqual(runs.length, 4, 'a variant ran twice or not at all');
+    assert.deepStrictEqual(runs.map((r) => r.params.steps).sort(), ['1', '2', '3', '4']);
   });
 });
