@@ -104,7 +104,7 @@ async function pickImage(ctx: Ctx, root: string, withCommand: boolean): Promise<
     });
   }
   items.push({ label: '$(library) An image on the engine…', description: 'e.g. pytorch/pytorch:…', other: true });
-  const pick = await vscode.window.showQuickPick(items, { title: 'Run Training: which image?' });
+  const pick = await vscode.window.showQuickPick(items, { title: 'Run Training: which image?', ignoreFocusOut: true });
   if (!pick) return undefined;
   if (pick.scaffold) {
     await vscode.commands.executeCommand('mlContainers.addDevContainer', vscode.Uri.file(root));
@@ -119,12 +119,15 @@ async function pickImage(ctx: Ctx, root: string, withCommand: boolean): Promise<
     .map((label) => ({ label }));
   const ref = await vscode.window.showQuickPick([...refs, { label: '$(edit) Another image…' }], {
     title: 'Run Training: an image on the engine',
+    ignoreFocusOut: true,
     matchOnDescription: true,
   });
   if (!ref) return undefined;
   if (!ref.label.startsWith('$(edit)')) return { kind: 'image', ref: ref.label };
   const typed = await vscode.window.showInputBox({
-    prompt: 'Image reference',
+    title: 'Run Training: image reference',
+    ignoreFocusOut: true,
+    prompt: 'An image the engine has or can pull',
     placeHolder: 'pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime',
   });
   return typed ? { kind: 'image', ref: typed.trim() } : undefined;
@@ -138,7 +141,7 @@ async function pickGpus(gpus: GpuInfo[]): Promise<string | undefined> {
         { label: 'No GPU', description: 'nvidia-smi sees no GPU on this machine', value: 'none' },
         { label: 'All GPUs', description: 'ask the engine anyway (needs the NVIDIA Container Toolkit)', value: 'all' },
       ],
-      { title: 'Run Training: GPUs' },
+      { title: 'Run Training: GPUs', ignoreFocusOut: true },
     );
     return pick?.value;
   }
@@ -148,7 +151,7 @@ async function pickGpus(gpus: GpuInfo[]): Promise<string | undefined> {
       { label: 'Choose GPUs…', value: 'choose' },
       { label: 'No GPU', value: 'none' },
     ],
-    { title: 'Run Training: GPUs' },
+    { title: 'Run Training: GPUs', ignoreFocusOut: true },
   );
   if (pick?.value !== 'choose') return pick?.value;
   const chosen = await vscode.window.showQuickPick(
@@ -158,7 +161,7 @@ async function pickGpus(gpus: GpuInfo[]): Promise<string | undefined> {
       detail: g.uuid ?? undefined,
       value: String(g.index),
     })),
-    { title: 'Run Training: which GPUs?', canPickMany: true },
+    { title: 'Run Training: which GPUs?', ignoreFocusOut: true, canPickMany: true },
   );
   if (!chosen || chosen.length === 0) return undefined;
   return chosen.map((c) => c.value).join(',');
@@ -176,13 +179,14 @@ async function pickCommand(ctx: Ctx, folder: vscode.WorkspaceFolder): Promise<st
   }
   items.push({ label: "$(package) The image's own entry point", description: 'what the train target runs', argv: [] });
   items.push({ label: '$(edit) A command line…', custom: true });
-  const pick = await vscode.window.showQuickPick(items, { title: 'Run Training: what to run?' });
+  const pick = await vscode.window.showQuickPick(items, { title: 'Run Training: what to run?', ignoreFocusOut: true });
   if (!pick) return undefined;
   let line = pick.argv?.join(' ') ?? '';
   if (pick.argv && pick.argv.length === 0) return [];
   line =
     (await vscode.window.showInputBox({
       title: 'Run Training: command and arguments',
+      ignoreFocusOut: true,
       prompt: 'Runs without a shell: quote arguments as in a terminal; pipes and redirections are not interpreted.',
       value: pick.custom ? 'python train.py' : `${line} `,
       validateInput: (v) => {
@@ -329,7 +333,7 @@ async function runSweepCommand(ctx: Ctx, options: RunSweepOptions = {}): Promise
         ...found.map((u) => ({ label: vscode.workspace.asRelativePath(u, false), uri: u })),
         { label: '$(folder-opened) Another file…', uri: undefined },
       ],
-      { title: 'Run Sweep: which sweep file?' },
+      { title: 'Run Sweep: which sweep file?', ignoreFocusOut: true },
     );
     if (!pick) return undefined;
     if (pick.uri) file = pick.uri.fsPath;

@@ -53,6 +53,7 @@ async function pushTrainingImage(ctx: Ctx, options: PushOptions): Promise<PushRe
   if (!repository) {
     repository = await vscode.window.showInputBox({
       title: 'Push Training Image: where to?',
+      ignoreFocusOut: true,
       prompt: 'Registry and repository, without a tag. Credentials come from your Docker config (docker login).',
       placeHolder: 'ghcr.io/team/project',
       value: ctx.extension.workspaceState.get<string>(REPO_KEY) ?? '',
@@ -129,6 +130,7 @@ async function generateClusterJob(
     const pushed = await lastPushed(root);
     image = await vscode.window.showInputBox({
       title: 'Generate Cluster Job: image',
+      ignoreFocusOut: true,
       prompt: 'The image the pods run: best by digest, as pushed (Push Training Image records it).',
       value: pushed?.reference ?? '',
     });
@@ -143,7 +145,7 @@ async function generateClusterJob(
         { label: '4 nodes', description: 'a Kubeflow PyTorchJob running torchrun', n: 4 },
         { label: '8 nodes', description: 'a Kubeflow PyTorchJob running torchrun', n: 8 },
       ],
-      { title: 'Generate Cluster Job: how many nodes?' },
+      { title: 'Generate Cluster Job: how many nodes?', ignoreFocusOut: true },
     );
     if (!pick) return undefined;
     nodes = pick.n;
@@ -161,7 +163,7 @@ async function generateClusterJob(
           { label: 'No sweep', file: '' },
           ...found.map((u) => ({ label: vscode.workspace.asRelativePath(u, false), file: u.fsPath })),
         ],
-        { title: 'Generate Cluster Job: one job per variant of a sweep?' },
+        { title: 'Generate Cluster Job: one job per variant of a sweep?', ignoreFocusOut: true },
       );
       if (!pick) return undefined;
       sweepFile = pick.file;
