@@ -189,22 +189,12 @@ async function gpuCapability(
     return unreachable(client.dockerHost, explainEngineError(err, { where, timeoutMs: req.timeoutMs }));
   }
   const cap: EngineGpuCapability = {
+    ...noCapability(client.dockerHost),
     reachable: true,
-    dockerHost: client.dockerHost,
     engineVersion: version.version,
     apiVersion: version.apiVersion,
     os: version.os,
     kernel: version.kernel,
-    runtimes: [],
-    defaultRuntime: null,
-    nvidiaRuntime: false,
-    cdiSpecDirs: [],
-    cdiGpuDevices: [],
-    cgroupDriver: null,
-    cgroupVersion: null,
-    memTotalBytes: null,
-    ncpu: null,
-    warnings: [],
   };
   let info: EngineInfo | undefined;
   try {
@@ -241,11 +231,10 @@ async function gpuCapability(
   return cap;
 }
 
-function unreachable(dockerHost: string, problem: EngineProblem): EngineGpuCapability {
+/** What is known of an engine before (or without) asking it: nothing. */
+function noCapability(dockerHost: string): EngineGpuCapability {
   return {
     reachable: false,
-    reason: describeEngineProblem(problem),
-    problem,
     dockerHost,
     engineVersion: null,
     apiVersion: null,
@@ -262,6 +251,10 @@ function unreachable(dockerHost: string, problem: EngineProblem): EngineGpuCapab
     ncpu: null,
     warnings: [],
   };
+}
+
+function unreachable(dockerHost: string, problem: EngineProblem): EngineGpuCapability {
+  return { ...noCapability(dockerHost), reason: describeEngineProblem(problem), problem };
 }
 
 /** dockerode's `version`, `ping` and `info` take an abortSignal option that its type declarations do not list. */

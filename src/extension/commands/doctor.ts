@@ -4,14 +4,7 @@ import type { Fingerprint, FingerprintDifference } from '../../core/fingerprint/
 import { errorMessage } from '../../core/util/errors';
 import type { Ctx } from '../ctx';
 import { heavy } from '../heavy';
-import { registerCommand } from './register';
-
-async function pickFolder(target?: vscode.Uri): Promise<vscode.WorkspaceFolder | undefined> {
-  const folders = vscode.workspace.workspaceFolders ?? [];
-  if (target) return vscode.workspace.getWorkspaceFolder(target) ?? folders[0];
-  if (folders.length <= 1) return folders[0];
-  return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Which project should be checked?' });
-}
+import { pickFolder, registerCommand } from './register';
 
 /** "Check GPU Compatibility": the project against this host's driver, GPUs and engine; a report and diagnostics. */
 export function registerCheckCommand(ctx: Ctx): void {
@@ -22,7 +15,7 @@ export function registerCheckCommand(ctx: Ctx): void {
       target?: vscode.Uri,
       options?: { silent?: boolean },
     ): Promise<{ result: CheckResult; report: vscode.Uri } | undefined> => {
-      const folder = await pickFolder(target);
+      const folder = await pickFolder(target, 'Which project should be checked?');
       if (!folder) {
         void vscode.window.showInformationMessage(
           'Open a folder with a machine-learning project first, then run Check GPU Compatibility.',

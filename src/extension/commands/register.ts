@@ -25,3 +25,26 @@ export function registerCommand(
     }),
   );
 }
+
+/** For commands whose errors already are one sentence (what happened and what to do): shown as they are. */
+export const asSentence = (err: unknown): string => errorMessage(err);
+
+/** The workspace folder a command works on: the one of `target`, the only one, or the one the user picks. */
+export async function pickFolder(
+  target?: vscode.Uri,
+  placeHolder = 'Which project?',
+): Promise<vscode.WorkspaceFolder | undefined> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (target) return vscode.workspace.getWorkspaceFolder(target) ?? folders[0];
+  if (folders.length <= 1) return folders[0];
+  return vscode.window.showWorkspaceFolderPick({ placeHolder });
+}
+
+/** True in a trusted workspace; otherwise says how to trust it before ML Containers does `what`. */
+export function requireTrust(what: string): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window.showWarningMessage(
+    `This folder is not trusted: trust it (Manage Workspace Trust) before ML Containers ${what}.`,
+  );
+  return false;
+}

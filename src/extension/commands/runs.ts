@@ -9,7 +9,7 @@ import type { Ctx } from '../ctx';
 import { heavy } from '../heavy';
 import { OutputTerminal, StreamTerminal } from '../runs/terminal';
 import type { RunsViewNode } from '../views/runsView';
-import { registerCommand } from './register';
+import { asSentence, pickFolder, registerCommand, requireTrust } from './register';
 
 const DEV_CONTAINERS_ID = 'ms-vscode-remote.remote-containers';
 
@@ -39,21 +39,6 @@ export interface RunSweepOptions {
   buildArgs?: Record<string, string>;
   /** Resolve when the sweep has ended (default: once it has started). */
   wait?: boolean;
-}
-
-function requireTrust(what: string): boolean {
-  if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage(
-    `This folder is not trusted: trust it (Manage Workspace Trust) before ML Containers ${what}.`,
-  );
-  return false;
-}
-
-async function pickFolder(uri?: vscode.Uri): Promise<vscode.WorkspaceFolder | undefined> {
-  if (uri) return vscode.workspace.getWorkspaceFolder(uri);
-  const folders = vscode.workspace.workspaceFolders ?? [];
-  if (folders.length <= 1) return folders[0];
-  return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Which project?' });
 }
 
 function hasDockerfile(root: string): boolean {
@@ -479,13 +464,13 @@ export function registerRunCommands(ctx: Ctx): void {
     ctx,
     'mlContainers.runTraining',
     (options?: RunTrainingOptions) => runTraining(ctx, options ?? {}),
-    (err) => errorMessage(err),
+    asSentence,
   );
   registerCommand(
     ctx,
     'mlContainers.runSweep',
     (options?: RunSweepOptions) => runSweepCommand(ctx, options ?? {}),
-    (err) => errorMessage(err),
+    asSentence,
   );
   registerCommand(ctx, 'mlContainers.runs.refresh', () => ctx.runs.refresh());
   registerCommand(ctx, 'mlContainers.runs.viewLogs', async (arg?: RunsViewNode | string) => {
@@ -503,7 +488,7 @@ export function registerRunCommands(ctx: Ctx): void {
       await ctx.runs.refresh();
       return final;
     },
-    (err) => errorMessage(err),
+    asSentence,
   );
   registerCommand(
     ctx,
@@ -532,7 +517,7 @@ export function registerRunCommands(ctx: Ctx): void {
       terminal.show();
       return (await ctx.runs.start(r.project, spec, terminal)).record;
     },
-    (err) => errorMessage(err),
+    asSentence,
   );
   registerCommand(
     ctx,
@@ -568,7 +553,7 @@ export function registerRunCommands(ctx: Ctx): void {
       await ctx.runs.refresh();
       return undefined;
     },
-    (err) => errorMessage(err),
+    asSentence,
   );
   registerCommand(
     ctx,
@@ -578,7 +563,7 @@ export function registerRunCommands(ctx: Ctx): void {
       if (!r || !requireTrust('opens a shell in a container')) return undefined;
       return attachShell(ctx, r);
     },
-    (err) => errorMessage(err),
+    asSentence,
   );
   registerCommand(ctx, 'mlContainers.runs.attachVsCode', async (arg?: RunsViewNode | string) => {
     const r = recordOf(ctx, arg);

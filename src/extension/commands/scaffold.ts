@@ -4,7 +4,7 @@ import type { PlannedFile } from '../../core/scaffold/plan';
 import { errorMessage } from '../../core/util/errors';
 import type { Ctx } from '../ctx';
 import { heavy } from '../heavy';
-import { registerCommand } from './register';
+import { registerCommand, requireTrust } from './register';
 
 export const PROPOSED_SCHEME = 'ml-containers-proposed';
 const DEV_CONTAINERS_ID = 'ms-vscode-remote.remote-containers';
@@ -49,12 +49,7 @@ export function registerScaffoldCommand(ctx: Ctx): void {
         );
         return undefined;
       }
-      if (!vscode.workspace.isTrusted) {
-        void vscode.window.showWarningMessage(
-          'This folder is not trusted: trust it (Manage Workspace Trust) before ML Containers writes files into it.',
-        );
-        return undefined;
-      }
+      if (!requireTrust('writes files into it')) return undefined;
       let dockerfileAt = options.dockerfileAt;
       if (!dockerfileAt) {
         const pick = await vscode.window.showQuickPick(

@@ -8,7 +8,7 @@ import { CancellationError, errorMessage } from '../../core/util/errors';
 import type { Ctx } from '../ctx';
 import { heavy } from '../heavy';
 import { OutputTerminal } from '../runs/terminal';
-import { registerCommand } from './register';
+import { asSentence, pickFolder, registerCommand, requireTrust } from './register';
 
 const REPO_KEY = 'mlContainers.push.repository';
 
@@ -32,21 +32,9 @@ export interface ClusterJobOptions {
   apply?: boolean;
 }
 
-function folderOf(uri?: vscode.Uri): vscode.WorkspaceFolder | undefined {
-  return uri ? vscode.workspace.getWorkspaceFolder(uri) : vscode.workspace.workspaceFolders?.[0];
-}
-
-function trusted(what: string): boolean {
-  if (vscode.workspace.isTrusted) return true;
-  void vscode.window.showWarningMessage(
-    `This folder is not trusted: trust it (Manage Workspace Trust) before ML Containers ${what}.`,
-  );
-  return false;
-}
-
 async function pushTrainingImage(ctx: Ctx, options: PushOptions): Promise<PushResult | undefined> {
-  const folder = folderOf(options.folder);
-  if (!folder || !trusted('pushes images')) return undefined;
+  const folder = await pickFolder(options.folder);
+  if (!folder || !requireTrust('pushes images')) return undefined;
   const root = folder.uri.fsPath;
   const { checkRepository, buildTarget, gitCommitTag, pushImage, recordPush, RunStore } = heavy();
   let repository = options.repository;
@@ -121,7 +109,7 @@ async function generateClusterJob(
   ctx: Ctx,
   options: ClusterJobOptions,
 ): Promise<{ manifests: Manifest[]; document: vscode.TextDocument; applied: string | null } | undefined> {
-  const folder = folderOf(options.folder);
+  const folder = await pickFolder(options.folder);
   if (!folder) return undefined;
   const root = folder.uri.fsPath;
   const { planClusterJob, clusterManifests, manifestsToYaml, parseSweepFile, lastPushed } = heavy();
@@ -194,7 +182,7 @@ async function generateClusterJob(
     );
     apply = choice === 'Apply with kubectl';
   }
-  if (!apply || !trusted('applies jobs to a cluster')) return { manifests, document, applied: null };
+  if (!apply || !requireTrust('applies jobs to a cluster')) return { manifests, document, applied: null };
   const applied = await applyAndFollow(ctx, root, manifests, yamlText, image);
   return { manifests, document, applied };
 }
@@ -274,13 +262,13 @@ export function registerShareCommands(ctx: Ctx): void {
     ctx,
     'mlContainers.pushImage',
     (options?: PushOptions) => pushTrainingImage(ctx, options ?? {}),
-    (err) => errorMessage(err),
+    asSentence,
   );
   registerCommand(
     ctx,
     'mlContainers.generateClusterJob',
     (options?: ClusterJobOptions) => generateClusterJob(ctx, options ?? {}),
-    (err) => errorMessage(err),
+    asSentence,
   );
   registerCommand(
     ctx,
