@@ -1,6 +1,7 @@
 /** Argument helpers shared by the commands that take a project folder, KEY=VALUE lists and a command after `--`. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { describeFsError } from '../core/util/errors';
 import { UsageError } from './usage';
 
 /** `[options…] -- command…` -> the options and the command (undefined when there is no `--`). */
@@ -17,8 +18,10 @@ export function projectDir(dir: string | undefined): string {
   let st: fs.Stats;
   try {
     st = fs.statSync(root);
-  } catch {
-    throw new UsageError(`the project folder ${root} does not exist.`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UsageError(`the project folder ${root} does not exist.`);
+    throw new UsageError(`the project folder ${root} cannot be opened: ${describeFsError(err)}.`);
   }
   if (!st.isDirectory()) throw new UsageError(`${root} is not a folder.`);
   return root;

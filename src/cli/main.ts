@@ -12,7 +12,8 @@ import { k8sCommand } from './commands/k8s';
 import { pushCommand } from './commands/push';
 import { logsCommand, psCommand, runCommand, stopCommand, sweepCommand } from './commands/runs';
 import { scaffoldCommand } from './commands/scaffold';
-import { type CliCommand, EXIT, type Io, UsageError } from './usage';
+import { neutralizeControls } from '../core/util/text';
+import { type CliCommand, EXIT, type Io, UsageError, terminalIo } from './usage';
 
 declare const ML_CONTAINERS_VERSION: string | undefined;
 
@@ -46,7 +47,8 @@ function help(): string {
   ].join('\n');
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(argv: string[], terminal: Io): Promise<number> {
+  const io = terminalIo(terminal);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(help());
@@ -99,7 +101,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`ml-containers: ${errorMessage(err)}\n`);
+      process.stderr.write(`ml-containers: ${neutralizeControls(errorMessage(err))}\n`);
       process.exitCode = EXIT.failure;
     },
   );

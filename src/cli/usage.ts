@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { neutralizeControls } from '../core/util/text';
 
 /** Exit codes shared by every command: 0 success, 1 the command ran and found/failed something, 2 bad usage. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -21,6 +22,28 @@ export interface Io {
    * started something (a container, a build) stops it first. A second Ctrl-C ends the process at once.
    */
   trapInterrupt?: () => AbortSignal;
+}
+
+/**
+ * The terminal-facing Io every command gets: `out` and `err` neutralise control characters from data (file names, GPU
+ * names, commands, engine messages) so they cannot drive the terminal; `write` stays raw, for a container's own
+ * terminal output (colours, `\r` progress bars) as `docker run` and `docker logs` pass it through.
+ */
+export function terminalIo(io: Io): Io {
+  const out = io.out;
+  return {
+    ...io,
+    out: (text) => out(neutralizeControls(text)),
+    err: (text) => io.err(neutralizeControls(text)),
+    write:
+      io.write ??
+      ((chunk) =>
+        out(
+          Buffer.from(chunk)
+            .toString('utf8')
+            .replace(/\r?\n$/, ''),
+        )),
+  };
 }
 
 export interface CliCommand {

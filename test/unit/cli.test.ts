@@ -59,10 +59,7 @@ describe('ml-containers CLI', () => {
     const r = runCli(['detect', path.join(ROOT, 'no-such-folder'), '--json']);
     assert.equal(r.status, 1);
     assert.equal(r.stdout, '');
-    assert.match(
-      r.stderr,
-      /no-such-folder cannot be opened: it disappeared while being read|no-such-folder cannot be opened/,
-    );
+    assert.match(r.stderr, /no-such-folder does not exist\./);
     assert.match(r.stderr, /Pass the folder of a project\./);
   });
 

@@ -82,14 +82,23 @@ export function findLaunchCommands(text: string): LaunchCommand[] {
 }
 
 /** `pip install torch torchvision` lines (READMEs, notebooks' `!pip install`): the package specs they install. */
+/**
+ * Install specs kept per file: plenty for a README or a notebook, and a bound on the work a crafted file of a
+ * million packages on one `pip install` line can cause (each spec is parsed later).
+ */
+const MAX_INSTALL_SPECS = 1000;
+
 export function findPipInstalls(text: string): { spec: string; line: number; text: string }[] {
   const out: { spec: string; line: number; text: string }[] = [];
   text.split('\n').forEach((raw, i) => {
+    if (out.length >= MAX_INSTALL_SPECS) return;
     const m = /(?:^|[\s`!%$])(?:pip3?|uv\s+pip|python[\d.]*\s+-m\s+pip)\s+install\s+([^`\n#]*)/.exec(raw);
     if (!m) return;
+    const shown = evidenceText(raw);
     for (const w of words(m[1]!)) {
       if (w.startsWith('-') || w === '.' || w.includes('/')) continue;
-      out.push({ spec: w, line: i + 1, text: evidenceText(raw) });
+      if (out.length >= MAX_INSTALL_SPECS) break;
+      out.push({ spec: w, line: i + 1, text: shown });
     }
   });
   return out;
@@ -99,17 +108,19 @@ export function findPipInstalls(text: string): { spec: string; line: number; tex
 export function findCondaInstalls(text: string): { spec: string; line: number; text: string }[] {
   const out: { spec: string; line: number; text: string }[] = [];
   text.split('\n').forEach((raw, i) => {
+    if (out.length >= MAX_INSTALL_SPECS) return;
     const m = /(?:^|[\s`!%$])(?:conda|mamba|micromamba)\s+install\s+([^`\n#]*)/.exec(raw);
     if (!m) return;
+    const shown = evidenceText(raw);
     const ws = words(m[1]!);
-    for (let j = 0; j < ws.length; j++) {
+    for (let j = 0; j < ws.length && out.length < MAX_INSTALL_SPECS; j++) {
       const w = ws[j]!;
       if (w === '-c' || w === '--channel' || w === '-n' || w === '--name') {
         j++;
         continue;
       }
       if (w.startsWith('-')) continue;
-      out.push({ spec: w, line: i + 1, text: evidenceText(raw) });
+      out.push({ spec: w, line: i + 1, text: shown });
     }
   });
   return out;

@@ -10,7 +10,8 @@ import { parsePipRequirementsLine, type Requirement } from 'pip-requirements-js'
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import { errorMessage } from '../util/errors';
-import { LineIndex, evidenceText, findLine } from '../util/text';
+import { TOO_DEEP_WARNING, jsoncTooDeep, yamlTooDeep } from '../util/json';
+import { LineIndex, evidenceText } from '../util/text';
 import { normalizePackageName } from './knowledge';
 import { lexPython } from './python';
 import type { DetectionWarning } from './types';
@@ -72,8 +73,34 @@ export const CUDA_RANK = { wheel: 0, conda: 1, lock: 2, dockerfile: 3, devcontai
 // ---------------------------------------------------------------------------------------------------------------
 // PEP 508 requirement strings (shared by every format that embeds them)
 
+/** A requirement line longer than this is not parsed (no package name or pin is that long). */
+const MAX_REQUIREMENT_LENGTH = 4096;
+
+/**
+ * The common shape, `name[extra, ...] op version, op version`, in ASCII: parsed here in linear time, exactly as
+ * pip-requirements-js's grammar would (which costs far more per line). Markers, URLs, parentheses, comments, `===`
+ * and non-ASCII names go to the full grammar.
+ */
+const SIMPLE_REQUIREMENT =
+  /^[ \t]*([A-Za-z0-9](?:[-_.]*[A-Za-z0-9])*)[ \t]*(?:\[[ \t]*((?:[A-Za-z0-9](?:[-_.]*[A-Za-z0-9])*(?:[ \t]*,[ \t]*[A-Za-z0-9](?:[-_.]*[A-Za-z0-9])*)*)?)[ \t]*\])?[ \t]*((?:==|!=|<=|>=|~=|<|>)[ \t]*[A-Za-z0-9_.*+!-]+(?:[ \t]*,[ \t]*(?:==|!=|<=|>=|~=|<|>)[ \t]*[A-Za-z0-9_.*+!-]+)*)?[ \t]*$/;
+const VERSION_ONE = /(==|!=|<=|>=|~=|<|>)[ \t]*([A-Za-z0-9_.*+!-]+)/g;
+
+type ParsedRequirement = { name: string; extras: string[]; spec: string };
+
+/** The requirement when `spec` has the common shape (see SIMPLE_REQUIREMENT), else undefined. */
+function simpleRequirement(spec: string): ParsedRequirement | undefined {
+  const simple = SIMPLE_REQUIREMENT.exec(spec);
+  if (!simple) return undefined;
+  const extras = simple[2] ? simple[2].split(',').map((e) => e.trim()) : [];
+  const versions = simple[3] ? [...simple[3].matchAll(VERSION_ONE)].map((m) => `${m[1]}${m[2]}`) : [];
+  return { name: normalizePackageName(simple[1]!), extras, spec: versions.join(',') };
+}
+
 /** Parses one PEP 508 requirement string; null when it is not one (URLs, paths, editable installs). */
-export function parseRequirement(spec: string): { name: string; extras: string[]; spec: string } | null {
+export function parseRequirement(spec: string): ParsedRequirement | null {
+  if (spec.length > MAX_REQUIREMENT_LENGTH) return null;
+  const simple = simpleRequirement(spec);
+  if (simple) return simple;
   let req: Requirement | null;
   try {
     req = parsePipRequirementsLine(spec);
@@ -99,9 +126,30 @@ function addPackageCudaPin(out: Declarations, pkg: DeclaredPackage): void {
   }
 }
 
+/**
+ * Requirements per file that may go to the full PEP 508 grammar (markers, URLs, typos: about 0.2 ms each); past this
+ * many, such lines are skipped with one warning, so a file of 200,000 of them still takes a second, not a minute.
+ */
+const MAX_FULL_PARSES = 5000;
+const fullParses = new WeakMap<Declarations, number>();
+
 /** Records a PEP 508 requirement; false when `spec` is not one. */
 function pushRequirement(out: Declarations, file: string, line: number, text: string, spec: string): boolean {
-  const req = parseRequirement(spec);
+  let req = spec.length > MAX_REQUIREMENT_LENGTH ? null : simpleRequirement(spec);
+  if (req === undefined) {
+    const n = (fullParses.get(out) ?? 0) + 1;
+    fullParses.set(out, n);
+    if (n > MAX_FULL_PARSES) {
+      if (n === MAX_FULL_PARSES + 1) {
+        out.warnings.push({
+          file,
+          message: `has more than ${MAX_FULL_PARSES} requirements with markers, URLs or unusual syntax; from line ${line} on, those were not read.`,
+        });
+      }
+      return true;
+    }
+    req = parseRequirement(spec);
+  }
   if (!req) return false;
   const pkg: DeclaredPackage = { ...req, file, line, text: evidenceText(text) };
   out.packages.push(pkg);
@@ -120,15 +168,22 @@ function pushIndexUrl(out: Declarations, file: string, line: number, text: strin
 const PIP_OPTION_WITH_VALUE =
   /^(-r|--requirement|-c|--constraint|-i|--index-url|--extra-index-url|-f|--find-links|-e|--editable|--trusted-host|--hash|--config-settings|-C|--global-option|--install-option)(?:[ \t]*=[ \t]*|[ \t]+)?(\S+)?/;
 
+/** Invalid lines reported one by one per requirements file; the rest are counted in one more warning. */
+const MAX_LINE_WARNINGS = 20;
+
 export function parseRequirementsTxt(file: string, text: string): Declarations {
   const out = emptyDeclarations();
   const rawLines = text.split(/\r?\n/);
+  let invalid = 0;
   for (let i = 0; i < rawLines.length; i++) {
     const startLine = i + 1;
-    let logical = rawLines[i]!;
-    while (/(?:^|[^\\])\\$/.test(logical) && i + 1 < rawLines.length) {
-      logical = logical.slice(0, -1) + ' ' + rawLines[++i];
+    // continuations are decided on each physical line and joined once, so thousands of them stay linear
+    const pieces = [rawLines[i]!];
+    while (/(?:^|[^\\])\\$/.test(pieces[pieces.length - 1]!) && i + 1 < rawLines.length) {
+      pieces[pieces.length - 1] = pieces[pieces.length - 1]!.slice(0, -1);
+      pieces.push(rawLines[++i]!);
     }
+    const logical = pieces.join(' ');
     // pip strips comments that start a line or follow whitespace (URL fragments like #egg= stay)
     const line = logical.replace(/(^|\s)#.*$/, '').trim();
     if (!line) continue;
@@ -143,11 +198,21 @@ export function parseRequirementsTxt(file: string, text: string): Declarations {
       continue;
     }
     // per-requirement options (--hash=..., --config-settings) follow the specifier
-    const spec = line.replace(/\s+--?[a-z][\w-]*(?:[= ]\S+)?/g, '').trim();
+    // (one whitespace character before the option: `\s+` would retry every run of spaces, quadratic on a long line)
+    const spec = line.replace(/\s--?[a-z][\w-]*(?:[= ]\S+)?/g, '').trim();
     if (!pushRequirement(out, file, startLine, logical, spec) && !/[/:\\]|^\./.test(spec)) {
       // URLs, paths and VCS links are valid pip lines that name no package detection needs; anything else is a typo
-      out.warnings.push({ file, message: `line ${startLine} is not a valid requirement: ${evidenceText(logical)}` });
+      if (++invalid <= MAX_LINE_WARNINGS) {
+        out.warnings.push({ file, message: `line ${startLine} is not a valid requirement: ${evidenceText(logical)}` });
+      }
     }
+  }
+  if (invalid > MAX_LINE_WARNINGS) {
+    const more = invalid - MAX_LINE_WARNINGS;
+    out.warnings.push({
+      file,
+      message: `has ${more} more line${more > 1 ? 's' : ''} that are not valid requirements.`,
+    });
   }
   return out;
 }
@@ -159,22 +224,69 @@ type Json = unknown;
 const isRecord = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const strings = (v: Json): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
-/** The 1-based line where `needle` first stands as a whole token outside a comment line, or 1. */
-function quotedLine(text: string, needle: string): number {
-  const esc = needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const re = new RegExp(`(?<![\\w.-])${esc}(?![\\w-])`, 'g');
-  const lines = new LineIndex(text);
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    const line = lines.lineAt(m.index);
-    if (!/^\s*#/.test(lines.lineText(line))) return line;
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Finds the lines values stand on in one file, for evidence. Declarations are mostly read in file order, so each
+ * search starts where the previous one matched and wraps around once; answers are remembered per needle; and the
+ * text all searches may scan together is bounded (past it the answer is line 1), so a file of 100,000 entries costs
+ * linear time, not 100,000 scans of the whole file.
+ */
+class Locator {
+  readonly lines: LineIndex;
+  private from = 0;
+  private budget: number;
+  private readonly known = new Map<string, number>();
+
+  constructor(readonly text: string) {
+    this.lines = new LineIndex(text);
+    this.budget = 64 * text.length + 4_000_000;
   }
-  return 1;
+
+  /** The 1-based line where `needle` stands as a whole token outside a comment line, or 1. */
+  tokenLine(needle: string): number {
+    return this.line(`t\u0000${needle}`, new RegExp(`(?<![\\w.-])${escapeRegExp(needle)}(?![\\w-])`, 'g'), true);
+  }
+
+  /** The 1-based line that starts with `prefix`, or 1. */
+  lineStartingWith(prefix: string): number {
+    return this.line(`s\u0000${prefix}`, new RegExp(`^${escapeRegExp(prefix)}`, 'gm'), false);
+  }
+
+  private line(key: string, re: RegExp, skipComments: boolean): number {
+    const cached = this.known.get(key);
+    if (cached !== undefined) return cached;
+    const found = this.search(re, skipComments);
+    const line = found === -1 ? 1 : this.lines.lineAt(found);
+    this.known.set(key, line);
+    return line;
+  }
+
+  private search(re: RegExp, skipComments: boolean): number {
+    const text = this.text;
+    for (const [start, stop] of [
+      [this.from, text.length],
+      [0, this.from],
+    ] as const) {
+      re.lastIndex = start;
+      while (this.budget > 0) {
+        const at = re.lastIndex;
+        const m = re.exec(text);
+        this.budget -= (m ? re.lastIndex : text.length) - at + 1;
+        if (!m || m.index >= stop) break;
+        if (m[0].length === 0) re.lastIndex++;
+        if (skipComments && /^\s*#/.test(this.lines.lineText(this.lines.lineAt(m.index)))) continue;
+        this.from = m.index + m[0].length;
+        return m.index;
+      }
+    }
+    return -1;
+  }
 }
 
-function siteFor(file: string, text: string, lines: LineIndex, needle: string): Site {
-  const line = quotedLine(text, needle);
-  return { file, line, text: evidenceText(lines.lineText(line)) };
+function siteFor(file: string, loc: Locator, needle: string): Site {
+  const line = needle ? loc.tokenLine(needle) : 1;
+  return { file, line, text: evidenceText(loc.lines.lineText(line)) };
 }
 
 function tomlWarning(file: string, err: unknown): DetectionWarning {
@@ -191,10 +303,10 @@ export function parsePyproject(file: string, text: string): Declarations {
     out.warnings.push(tomlWarning(file, err));
     return out;
   }
-  const lines = new LineIndex(text);
+  const lines = new Locator(text);
   const pep508 = (specs: string[]): void => {
     for (const s of specs) {
-      const site = siteFor(file, text, lines, s);
+      const site = siteFor(file, lines, s);
       pushRequirement(out, file, site.line, site.text, s);
     }
   };
@@ -207,7 +319,7 @@ export function parsePyproject(file: string, text: string): Declarations {
   if (typeof project['requires-python'] === 'string') {
     const v = pythonFromSpecifier(project['requires-python']);
     if (v) {
-      out.python.push({ version: v, rank: PYTHON_RANK.pyproject, ...siteFor(file, text, lines, 'requires-python') });
+      out.python.push({ version: v, rank: PYTHON_RANK.pyproject, ...siteFor(file, lines, 'requires-python') });
     }
   }
 
@@ -223,7 +335,7 @@ export function parsePyproject(file: string, text: string): Declarations {
       for (const [rawName, value] of Object.entries(table)) {
         const spec =
           typeof value === 'string' ? value : isRecord(value) && typeof value.version === 'string' ? value.version : '';
-        const site = siteFor(file, text, lines, rawName);
+        const site = siteFor(file, lines, rawName);
         if (normalizePackageName(rawName) === 'python') {
           const v = pythonFromSpecifier(spec);
           if (v) out.python.push({ version: v, rank: PYTHON_RANK.pyproject, ...site });
@@ -243,7 +355,7 @@ export function parsePyproject(file: string, text: string): Declarations {
     if (Array.isArray(poetry.source)) {
       for (const src of poetry.source) {
         if (isRecord(src) && typeof src.url === 'string') {
-          const site = siteFor(file, text, lines, src.url);
+          const site = siteFor(file, lines, src.url);
           pushIndexUrl(out, file, site.line, site.text, src.url);
         }
       }
@@ -256,7 +368,7 @@ export function parsePyproject(file: string, text: string): Declarations {
       if (!isRecord(idx)) continue;
       for (const key of ['url', 'index-url', 'extra-index-url']) {
         for (const url of typeof idx[key] === 'string' ? [idx[key]] : strings(idx[key])) {
-          const site = siteFor(file, text, lines, url);
+          const site = siteFor(file, lines, url);
           pushIndexUrl(out, file, site.line, site.text, url);
         }
       }
@@ -278,7 +390,7 @@ export function parsePipfile(file: string, text: string): Declarations {
     out.warnings.push(tomlWarning(file, err));
     return out;
   }
-  const lines = new LineIndex(text);
+  const lines = new Locator(text);
   for (const section of ['packages', 'dev-packages']) {
     const table = doc[section];
     if (!isRecord(table)) continue;
@@ -290,7 +402,7 @@ export function parsePipfile(file: string, text: string): Declarations {
         name: normalizePackageName(rawName),
         extras,
         spec: spec === '*' ? '' : spec,
-        ...siteFor(file, text, lines, rawName),
+        ...siteFor(file, lines, rawName),
       };
       out.packages.push(pkg);
       addPackageCudaPin(out, pkg);
@@ -300,14 +412,14 @@ export function parsePipfile(file: string, text: string): Declarations {
   for (const key of ['python_version', 'python_full_version']) {
     if (typeof requires[key] === 'string') {
       const v = majorMinor(requires[key]);
-      if (v) out.python.push({ version: v, rank: PYTHON_RANK.pipfile, ...siteFor(file, text, lines, key) });
+      if (v) out.python.push({ version: v, rank: PYTHON_RANK.pipfile, ...siteFor(file, lines, key) });
       break;
     }
   }
   if (Array.isArray(doc.source)) {
     for (const src of doc.source) {
       if (isRecord(src) && typeof src.url === 'string') {
-        const site = siteFor(file, text, lines, src.url);
+        const site = siteFor(file, lines, src.url);
         pushIndexUrl(out, file, site.line, site.text, src.url);
       }
     }
@@ -324,6 +436,10 @@ export function parseCondaEnvironment(file: string, text: string): Declarations 
   const out = emptyDeclarations();
   let doc: Json;
   try {
+    if (yamlTooDeep(text)) {
+      out.warnings.push({ file, message: TOO_DEEP_WARNING });
+      return out;
+    }
     doc = parseYaml(text);
   } catch (err) {
     out.warnings.push({
@@ -336,7 +452,7 @@ export function parseCondaEnvironment(file: string, text: string): Declarations 
     if (doc != null) out.warnings.push({ file, message: 'not a conda environment file (no top-level mapping).' });
     return out;
   }
-  const lines = new LineIndex(text);
+  const lines = new Locator(text);
   const deps = Array.isArray(doc.dependencies) ? doc.dependencies : [];
   for (const dep of deps) {
     if (typeof dep === 'string') {
@@ -344,7 +460,7 @@ export function parseCondaEnvironment(file: string, text: string): Declarations 
       if (!m) continue;
       const name = normalizePackageName(m[1]!);
       const version = m[3] ?? '';
-      const site = siteFor(file, text, lines, dep.trim());
+      const site = siteFor(file, lines, dep.trim());
       if (name === 'python') {
         const v = pythonFromSpecifier(`${m[2] === '=' ? '==' : (m[2] ?? '')}${version}`);
         if (v) out.python.push({ version: v, rank: PYTHON_RANK.conda, ...site });
@@ -364,7 +480,7 @@ export function parseCondaEnvironment(file: string, text: string): Declarations 
       addPackageCudaPin(out, pkg);
     } else if (isRecord(dep) && Array.isArray(dep.pip)) {
       for (const p of strings(dep.pip)) {
-        const site = siteFor(file, text, lines, p.trim());
+        const site = siteFor(file, lines, p.trim());
         const opt = /^(?:--(?:extra-)?index-url|-i|-f|--find-links)[ =]+(\S+)/.exec(p.trim());
         if (opt) pushIndexUrl(out, file, site.line, site.text, opt[1]!);
         else pushRequirement(out, file, site.line, site.text, p.trim());
@@ -400,12 +516,15 @@ function literalsAfter(src: string, code: string, keyword: string): { value: str
         break;
       }
     }
+    // literals are searched in this argument's text only, and the next keyword after it: each character once
+    const region = src.slice(0, end);
     const lit = /(['"])((?:\\.|(?!\1)[^\\\n])*)\1/g;
     lit.lastIndex = m.index;
     let s: RegExpExecArray | null;
-    while ((s = lit.exec(src)) !== null && s.index < end) {
+    while ((s = lit.exec(region)) !== null) {
       if (code[s.index] === s[1]) out.push({ value: s[2]!, offset: s.index });
     }
+    re.lastIndex = Math.max(re.lastIndex, end);
   }
   return out;
 }
@@ -497,13 +616,12 @@ export function parseLockFile(file: string, text: string, truncated: boolean): D
     if (!truncated) out.warnings.push(tomlWarning(file, err));
     return out;
   }
-  const lines = new LineIndex(text);
+  const lines = new Locator(text);
   for (const pkg of Array.isArray(doc.package) ? doc.package : []) {
     if (!isRecord(pkg) || typeof pkg.name !== 'string') continue;
     const version = typeof pkg.version === 'string' ? pkg.version : '';
-    const needle = `name = "${pkg.name}"`;
-    const line = findLine(text, new RegExp(`^${needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
-    const site = { file, line, text: evidenceText(lines.lineText(line)) };
+    const line = lines.lineStartingWith(`name = "${pkg.name}"`);
+    const site = { file, line, text: evidenceText(lines.lines.lineText(line)) };
     out.packages.push({
       name: normalizePackageName(pkg.name),
       extras: [],
@@ -600,6 +718,10 @@ export function parseDockerfile(file: string, text: string): Declarations {
 
 export function parseDevcontainer(file: string, text: string): Declarations {
   const out = emptyDeclarations();
+  if (jsoncTooDeep(text)) {
+    out.warnings.push({ file, message: TOO_DEEP_WARNING });
+    return out;
+  }
   const errors: ParseError[] = [];
   const doc = parseJsonc(text, errors, { allowTrailingComma: true }) as Json;
   if (errors.length > 0) {
@@ -613,15 +735,7 @@ export function parseDevcontainer(file: string, text: string): Declarations {
   if (isRecord(doc) && typeof doc.image === 'string') {
     const cuda = cudaFromImage(doc.image);
     if (cuda) {
-      const lines = new LineIndex(text);
-      const line = quotedLine(text, doc.image);
-      out.cuda.push({
-        version: cuda,
-        rank: CUDA_RANK.devcontainer,
-        file,
-        line,
-        text: evidenceText(lines.lineText(line)),
-      });
+      out.cuda.push({ version: cuda, rank: CUDA_RANK.devcontainer, ...siteFor(file, new Locator(text), doc.image) });
     }
   }
   return out;
@@ -663,10 +777,11 @@ export function parseRuntimeTxt(file: string, text: string): Declarations {
 
 /** Appends b's findings to a. */
 export function mergeDeclarations(a: Declarations, b: Declarations): void {
-  a.packages.push(...b.packages);
-  a.python.push(...b.python);
-  a.cuda.push(...b.cuda);
-  a.includes.push(...b.includes);
-  a.commands.push(...b.commands);
-  a.warnings.push(...b.warnings);
+  // one push at a time: spreading 200,000 packages into push() overflows the stack
+  for (const p of b.packages) a.packages.push(p);
+  for (const p of b.python) a.python.push(p);
+  for (const p of b.cuda) a.cuda.push(p);
+  for (const i of b.includes) a.includes.push(i);
+  for (const c of b.commands) a.commands.push(c);
+  for (const w of b.warnings) a.warnings.push(w);
 }

@@ -108,6 +108,8 @@ export async function detectProjectDetailed(dir: string, options: DetectOptions 
     if (!(await stat(root)).isDirectory()) throw new DetectRootError(`${root} is not a folder.`);
   } catch (err) {
     if (err instanceof DetectRootError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new DetectRootError(`${root} does not exist.`);
     throw new DetectRootError(`${root} cannot be opened: ${describeFsError(err)}.`);
   }
   const walk = await walkProject(root, {
@@ -117,13 +119,18 @@ export async function detectProjectDetailed(dir: string, options: DetectOptions 
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const collected = await collect(root, walk.files, options);
-  collected.warnings.push(...walk.warnings);
+  pushAll(collected.warnings, walk.warnings);
   const usage = new Set(collected.code.flatMap((f) => f.facts.usage.map((h) => h.id)));
   return { profile: buildProfile(root, walk.files, collected), packages: collected.declarations.packages, usage };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Reading
+
+/** Appends without spreading into push(), which overflows the stack for a few hundred thousand items. */
+function pushAll<T>(to: T[], items: readonly T[]): void {
+  for (const item of items) to.push(item);
+}
 
 function sizeText(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
@@ -275,11 +282,11 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
     const r = read({ rel, abs: path.join(root, rel) }, capDocument);
     if (!r) continue;
     const d = parseRequirementsTxt(rel, r.text);
-    queue.push(...d.includes);
+    pushAll(queue, d.includes);
     d.includes = [];
     mergeDeclarations(out.declarations, d);
   }
-  out.warnings.push(...out.declarations.warnings);
+  pushAll(out.warnings, out.declarations.warnings);
   out.declarations.warnings = [];
   return out;
 }

@@ -4,6 +4,7 @@
  * truncated or slightly broken still yields the cells before the damage, plus a warning.
  */
 import { type Node, type ParseError, findNodeAtLocation, parseTree, printParseErrorCode } from 'jsonc-parser';
+import { TOO_DEEP_WARNING, jsoncTooDeep } from '../util/json';
 import { LineIndex } from '../util/text';
 
 export interface NotebookCode {
@@ -19,6 +20,7 @@ export interface NotebookCode {
 }
 
 export function readNotebook(text: string, truncated: boolean): NotebookCode {
+  if (jsoncTooDeep(text)) return { code: '', magics: '', lineMap: () => 1, cells: 0, problem: TOO_DEEP_WARNING };
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   const fileLines = new LineIndex(text);

@@ -126,15 +126,24 @@ function isIgnored(scopes: readonly IgnoreScope[], rel: string, isDir: boolean):
   return false;
 }
 
-/** Reads a folder's .gitignore (capped), or undefined when it has none or it cannot be read. */
+/**
+ * Reads a folder's .gitignore (capped), or undefined when it has none or it cannot be read. Only a regular file (or
+ * a link to one) is read: a FIFO named .gitignore would block the walk forever, a device would never end.
+ */
 async function loadGitignore(
   absDir: string,
   base: string,
+  dirent: Dirent,
   warnings: DetectionWarning[],
 ): Promise<IgnoreScope | undefined> {
   const rel = base ? `${base}/.gitignore` : '.gitignore';
+  const file = path.join(absDir, '.gitignore');
   try {
-    const { text, binary } = readCappedSync(path.join(absDir, '.gitignore'), 256 * 1024);
+    if (!dirent.isFile() && !(dirent.isSymbolicLink() && (await stat(file)).isFile())) {
+      warnings.push({ file: rel, message: 'is not a regular file, so its rules were ignored.' });
+      return undefined;
+    }
+    const { text, binary } = readCappedSync(file, 256 * 1024);
     if (binary) {
       warnings.push({ file: rel, message: 'is binary, so its rules were ignored.' });
       return undefined;
@@ -151,6 +160,7 @@ export async function walkProject(root: string, opts: WalkOptions): Promise<Walk
   const warnings: DetectionWarning[] = [];
   let entries = 0;
   let stopped = false;
+  let tooDeep = false;
   const rootScopes: IgnoreScope[] = [];
   if (opts.exclude.length > 0) {
     rootScopes.push({ base: '', rules: ignore({ allowRelativePaths: true }).add(opts.exclude) });
@@ -179,10 +189,13 @@ export async function walkProject(root: string, opts: WalkOptions): Promise<Walk
       return;
     }
     let here = scopes;
-    if (dirents.some((d) => d.name === '.gitignore' && !d.isDirectory())) {
-      const scope = await loadGitignore(absDir, rel, warnings);
+    const gitignore = dirents.find((d) => d.name === '.gitignore' && !d.isDirectory());
+    if (gitignore) {
+      const scope = await loadGitignore(absDir, rel, gitignore, warnings);
       if (scope) here = [...scopes, scope];
     }
+    // a name that is not valid UTF-8 comes back with U+FFFD in it and cannot be opened by that name
+    const undecodable = dirents.some((d) => d.name.includes('\uFFFD')) ? await undecodableNames(absDir) : undefined;
     const parentName = path.basename(absDir);
     const subdirs: Promise<void>[] = [];
     for (const d of dirents) {
@@ -190,8 +203,21 @@ export async function walkProject(root: string, opts: WalkOptions): Promise<Walk
       const childRel = rel ? `${rel}/${name}` : name;
       if (d.isDirectory()) {
         if (SKIP_DIRS.has(name) || name.endsWith('.egg-info')) continue;
-        if (depth + 1 > opts.maxDepth) continue;
         if (isIgnored(here, childRel, true)) continue;
+        if (undecodable?.has(name)) {
+          warnings.push({ file: `${childRel}/`, message: NOT_UTF8_NAME('folder') });
+          continue;
+        }
+        if (depth + 1 > opts.maxDepth) {
+          if (!tooDeep) {
+            tooDeep = true;
+            warnings.push({
+              file: `${childRel}/`,
+              message: `is more than ${opts.maxDepth} folders deep; detection did not look below that depth.`,
+            });
+          }
+          continue;
+        }
         subdirs.push(visit(path.join(absDir, name), childRel, depth + 1, here));
         continue;
       }
@@ -208,6 +234,10 @@ export async function walkProject(root: string, opts: WalkOptions): Promise<Walk
         continue;
       }
       if (isIgnored(here, childRel, false)) continue;
+      if (undecodable?.has(name)) {
+        warnings.push({ file: childRel, message: NOT_UTF8_NAME('file') });
+        continue;
+      }
       files.push({ rel: childRel, abs: path.join(absDir, name), kind: cls.kind, envFile: cls.envFile });
     }
     await Promise.all(subdirs);
@@ -217,6 +247,31 @@ export async function walkProject(root: string, opts: WalkOptions): Promise<Walk
   files.sort((a, b) => comparePaths(a.rel, b.rel));
   return { files, entries, warnings };
 }
+
+const NOT_UTF8_NAME = (what: string): string =>
+  `has a name that is not valid UTF-8, so this ${what} was skipped; rename it to read it.`;
+
+/**
+ * The names in a folder (as Node decodes them, with U+FFFD) whose bytes are not valid UTF-8. Read again as bytes only
+ * for a folder where some name has a U+FFFD, which a valid name may also hold.
+ */
+async function undecodableNames(absDir: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  try {
+    for (const raw of await readdir(absDir, { encoding: 'buffer' })) {
+      try {
+        strictUtf8.decode(raw);
+      } catch {
+        out.add(raw.toString('utf8'));
+      }
+    }
+  } catch {
+    // the folder went away between the two reads: its entries fail on their own
+  }
+  return out;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Top-level files first, then by path: the order envFiles and evidence are reported in. */
 export function comparePaths(a: string, b: string): number {

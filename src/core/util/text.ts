@@ -18,6 +18,9 @@ const lenientUtf8 = new TextDecoder('utf-8');
 const POOLED = 256 * 1024;
 const shared = Buffer.allocUnsafe(POOLED);
 
+/** Opening never blocks: a FIFO swapped in after the caller checked the file reads as empty instead of hanging. */
+const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) | (fs.constants.O_NOCTTY ?? 0);
+
 /**
  * Reads at most `cap` bytes of a regular file (callers pass only regular files: never a FIFO or a device), decoding
  * UTF-8 without throwing. Synchronous on purpose: for thousands of small files it is about 4x faster than async
@@ -25,7 +28,7 @@ const shared = Buffer.allocUnsafe(POOLED);
  * short and yield between slices (TimeSlicer), so an editor that calls it stays responsive.
  */
 export function readCappedSync(path: string, cap: number): CappedRead {
-  const fd = fs.openSync(path, 'r');
+  const fd = fs.openSync(path, OPEN_FLAGS);
   try {
     // the shared buffer takes the first 256 KiB; only a file bigger than that gets a buffer of its own
     let buf = cap < POOLED ? shared.subarray(0, cap) : shared;
@@ -139,4 +142,20 @@ export function findLine(text: string, re: RegExp): number {
   const m = re.exec(text);
   if (!m) return 1;
   return new LineIndex(text).lineAt(m.index);
+}
+
+/**
+ * Control characters a terminal acts on: C0 except tab and newline (ESC starts escape sequences, CR rewrites the
+ * line), DEL, and C1 (U+0080-U+009F, where U+009B is a one-character CSI).
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text from a project, a GPU or a container made safe to print to a terminal: each control character becomes its
+ * visible `\u001b` form, so a file name cannot move the cursor, recolour or retitle the terminal. The `\uXXXX` form
+ * is also a valid JSON escape, so JSON text keeps its meaning.
+ */
+export function neutralizeControls(text: string): string {
+  return text.replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
