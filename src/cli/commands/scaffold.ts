@@ -1,8 +1,22 @@
 import * as os from 'node:os';
 import { DetectRootError } from '../../core/detect';
-import { FRAMEWORKS, type Framework } from '../../core/detect/types';
-import { type ScaffoldMode, detectForScaffold, generateScaffold } from '../../core/scaffold/generate';
-import { applyPlan, needsConsent, planScaffold, unifiedDiff } from '../../core/scaffold/plan';
+import type { Framework } from '../../core/detect/types';
+import {
+  type ScaffoldMode,
+  type ScaffoldOptions,
+  ScaffoldOptionError,
+  detectForScaffold,
+  generateScaffold,
+  validateScaffoldOptions,
+} from '../../core/scaffold/generate';
+import {
+  ScaffoldWriteError,
+  applyPlan,
+  needsConsent,
+  planScaffold,
+  unifiedDiff,
+  unsafeSentence,
+} from '../../core/scaffold/plan';
 import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
 
 export const scaffoldCommand: CliCommand = {
@@ -37,20 +51,22 @@ export const scaffoldCommand: CliCommand = {
     if (parsed.positionals.length > 1) {
       throw new UsageError(`scaffold takes one folder, got ${parsed.positionals.length}.`);
     }
-    if (v.framework !== undefined && !(FRAMEWORKS as readonly string[]).includes(v.framework)) {
-      throw new UsageError(`--framework must be one of ${FRAMEWORKS.join(', ')}, got "${v.framework}".`);
-    }
-    if (v.cuda !== undefined && !/^\d+\.\d+$/.test(v.cuda)) {
-      throw new UsageError(`--cuda needs X.Y, e.g. 12.8, got "${v.cuda}".`);
-    }
-    if (v.python !== undefined && !/^3\.\d+$/.test(v.python)) {
-      throw new UsageError(`--python needs 3.X, e.g. 3.11, got "${v.python}".`);
-    }
-    if (!['dev', 'train', 'both'].includes(v.mode!)) {
-      throw new UsageError(`--mode must be dev, train or both, got "${v.mode}".`);
-    }
-    if (!['devcontainer', 'root'].includes(v['dockerfile-at']!)) {
-      throw new UsageError(`--dockerfile-at must be devcontainer or root.`);
+    // every option reaches a generated file: the core refuses what it cannot write safely, in one sentence
+    const options: ScaffoldOptions = {
+      ...(v.framework !== undefined ? { framework: v.framework as Framework } : {}),
+      ...(v.cuda !== undefined ? { cuda: v.cuda } : {}),
+      ...(v.python !== undefined ? { python: v.python } : {}),
+      ...(v['base-image'] !== undefined ? { baseImage: v['base-image'] } : {}),
+      ...(v.datasets !== undefined ? { datasetsPath: v.datasets } : {}),
+      mode: v.mode as ScaffoldMode,
+      dockerfileAt: v['dockerfile-at'] as 'devcontainer' | 'root',
+      hostMemBytes: os.totalmem(),
+    };
+    try {
+      validateScaffoldOptions(options);
+    } catch (err) {
+      if (err instanceof ScaffoldOptionError) throw new UsageError(err.message);
+      throw err;
     }
 
     let details;
@@ -64,20 +80,23 @@ export const scaffoldCommand: CliCommand = {
       throw err;
     }
     const root = details.profile.root;
-    const scaffold = generateScaffold(details.profile, details.packages, {
-      ...(v.framework !== undefined ? { framework: v.framework as Framework } : {}),
-      ...(v.cuda !== undefined ? { cuda: v.cuda } : {}),
-      ...(v.python !== undefined ? { python: v.python } : {}),
-      ...(v['base-image'] !== undefined ? { baseImage: v['base-image'] } : {}),
-      ...(v.datasets !== undefined ? { datasetsPath: v.datasets } : {}),
-      mode: v.mode as ScaffoldMode,
-      dockerfileAt: v['dockerfile-at'] === 'root' ? 'root' : 'devcontainer',
-      hostMemBytes: os.totalmem(),
-    });
+    const scaffold = generateScaffold(details.profile, details.packages, options);
+    for (const w of scaffold.warnings) io.err(`ml-containers scaffold: ${w}`);
     const plan = await planScaffold(root, scaffold);
     const invalid = plan.filter((p) => p.action === 'invalid');
+    const unsafe = unsafeSentence(plan);
     const blocked = plan.filter((p) => needsConsent(p) && !v.force);
-    const written = v['dry-run'] || invalid.length ? [] : await applyPlan(root, plan, { force: v.force ?? false });
+    let written: string[] = [];
+    let failure: ScaffoldWriteError | undefined;
+    if (!v['dry-run'] && !invalid.length && unsafe === null) {
+      try {
+        written = await applyPlan(root, plan, { force: v.force ?? false });
+      } catch (err) {
+        if (!(err instanceof ScaffoldWriteError)) throw err;
+        failure = err;
+        written = err.written;
+      }
+    }
 
     if (v.json) {
       io.out(
@@ -87,12 +106,14 @@ export const scaffoldCommand: CliCommand = {
             dryRun: v['dry-run'],
             stack: scaffold.stack,
             installer: scaffold.installer,
+            warnings: scaffold.warnings,
             files: plan.map((p) => ({
               path: p.path,
               action: p.action,
               written: written.includes(p.path),
               changes: p.changes,
-              ...(v['dry-run'] ? { content: p.content } : {}),
+              ...(p.problem !== undefined ? { problem: p.problem } : {}),
+              ...(v['dry-run'] && p.action !== 'unsafe' ? { content: p.content } : {}),
             })),
           },
           null,
@@ -106,15 +127,26 @@ export const scaffoldCommand: CliCommand = {
           ? 'written'
           : p.action === 'unchanged'
             ? 'unchanged'
-            : v['dry-run']
-              ? `would ${p.action}`
-              : p.action === 'invalid'
-                ? 'NOT valid, left alone'
-                : 'NOT written';
+            : p.action === 'unsafe'
+              ? 'NOT read nor written'
+              : v['dry-run']
+                ? `would ${p.action}`
+                : p.action === 'invalid'
+                  ? 'NOT valid, left alone'
+                  : 'NOT written';
         io.out(`${p.path}: ${p.action} (${state})`);
+        if (p.problem !== undefined) io.out(`  ${p.problem}`);
         for (const c of p.changes) io.out(`  ${c.kind}: ${c.path}: ${c.message}`);
-        if (v['dry-run'] && p.action !== 'unchanged') io.out(unifiedDiff(p));
+        if (v['dry-run'] && p.action !== 'unchanged' && p.action !== 'unsafe') io.out(unifiedDiff(p));
       }
+    }
+    if (unsafe !== null) {
+      io.err(`ml-containers scaffold: ${unsafe}`);
+      return EXIT.failure;
+    }
+    if (failure) {
+      io.err(`ml-containers scaffold: ${failure.message}`);
+      return EXIT.failure;
     }
     if (invalid.length) {
       io.err(

@@ -1,8 +1,14 @@
-/** What a project tells the checks: its image (Dockerfile, pins), its dev container's shared memory, its GPU need. */
-import { readFile } from 'node:fs/promises';
+/**
+ * What a project tells the checks: its image (Dockerfile, pins), its dev container's shared memory, its GPU need. The
+ * project may be hostile: its devcontainer.json and Dockerfile are read only as regular files inside it, size-capped
+ * (a FIFO, a device or a link out of the project is skipped, never waited on).
+ */
 import * as path from 'node:path';
 import { type ParseError, parse as parseJsonc } from 'jsonc-parser';
 import type { ProjectDetails } from '../detect/detect';
+import { findDevcontainerConfig } from '../scaffold/locate';
+import { jsoncTooDeep } from '../util/json';
+import { readRegularFile } from '../util/safeFs';
 import { LineIndex } from '../util/text';
 import { applyTorchPin, emptyImageFacts, factsFromDockerfile } from './image';
 import type { ImageFacts, ProjectFacts } from './types';
@@ -19,7 +25,9 @@ export function parseDockerSize(text: string): number | null {
 /** Shared-memory settings in a devcontainer.json's runArgs (one token per element, or `--flag value` pairs). */
 export function devcontainerShm(file: string, text: string): ProjectFacts['devcontainer'] {
   const errors: ParseError[] = [];
-  const doc = parseJsonc(text, errors, { allowTrailingComma: true }) as { runArgs?: unknown } | undefined;
+  const doc = jsoncTooDeep(text)
+    ? undefined
+    : (parseJsonc(text, errors, { allowTrailingComma: true }) as { runArgs?: unknown } | undefined);
   const args = Array.isArray(doc?.runArgs) ? doc.runArgs.filter((a): a is string => typeof a === 'string') : [];
   let shmBytes: number | null = null;
   let ipcHost = false;
@@ -32,11 +40,16 @@ export function devcontainerShm(file: string, text: string): ProjectFacts['devco
   return { file, shmBytes, ipcHost, runArgsLine: idx === -1 ? null : new LineIndex(text).lineAt(idx) };
 }
 
+/** The most a devcontainer.json or Dockerfile read for the checks may have. */
+const READ_CAP = 1024 * 1024;
+
 export async function projectFacts(root: string, details: ProjectDetails): Promise<ProjectFacts> {
-  const file = '.devcontainer/devcontainer.json';
   let devcontainer: ProjectFacts['devcontainer'] = null;
   try {
-    devcontainer = devcontainerShm(file, await readFile(path.join(root, file), 'utf8'));
+    // the configuration the Dev Container spec picks: .devcontainer/devcontainer.json, .devcontainer.json, …
+    const file = await findDevcontainerConfig(root);
+    const text = file === null ? null : await readRegularFile(path.join(root, file), { root, cap: READ_CAP });
+    devcontainer = file !== null && text !== null ? devcontainerShm(file, text) : null;
   } catch {
     devcontainer = null;
   }
@@ -59,10 +72,13 @@ export async function projectImageFacts(root: string, details: ProjectDetails): 
   facts.kind = 'project';
   if (dockerfiles[0]) {
     try {
-      facts = factsFromDockerfile(await readFile(path.join(root, dockerfiles[0]), 'utf8'), null);
-      facts.notes.unshift(`the project's ${dockerfiles[0]}.`);
+      const text = await readRegularFile(path.join(root, dockerfiles[0]), { root, cap: READ_CAP });
+      if (text !== null) {
+        facts = factsFromDockerfile(text, null);
+        facts.notes.unshift(`the project's ${dockerfiles[0]}.`);
+      }
     } catch {
-      // unreadable Dockerfile: fall back to the declared packages
+      // unreadable or refused Dockerfile: fall back to the declared packages
     }
   }
   const torch = details.packages.find((p) => p.name === 'torch' && /^==/.test(p.spec));

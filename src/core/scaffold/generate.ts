@@ -7,8 +7,22 @@ import * as path from 'node:path';
 import type { DeclaredPackage } from '../detect/declarations';
 import { type ProjectDetails, detectProjectDetailed } from '../detect/detect';
 import type { ProjectProfile } from '../detect/types';
-import { type StackChoice, type StackOptions, chooseStack } from './stack';
-import type { DevcontainerGpuSettings } from './types';
+import { readRegularFile } from '../util/safeFs';
+import {
+  commentText,
+  dockerCopy,
+  dockerQuoted,
+  hasUnsafeChars,
+  isCopyableName,
+  json,
+  mountField,
+  shellQuote,
+  visible,
+} from '../util/encode';
+import { type StackChoice, type StackOptions, chooseStack, validateStackOptions } from './stack';
+import { type DevcontainerGpuSettings, ScaffoldOptionError } from './types';
+
+export { ScaffoldOptionError } from './types';
 
 export type ScaffoldMode = 'dev' | 'train' | 'both';
 
@@ -34,15 +48,83 @@ export interface Scaffold {
   files: GeneratedFile[];
   /** The environment installer the dev stage uses. */
   installer: 'pip' | 'uv' | 'poetry' | 'conda' | 'pipenv' | 'setup' | 'none';
+  /**
+   * What the project had that could not be written safely and was left out (a requirements file whose name has a
+   * line break, a Python pin that is not a version), one sentence each; also written as comments.
+   */
+  warnings: string[];
+}
+
+/**
+ * Refuses options that cannot be written safely into the generated files, with a ScaffoldOptionError of one
+ * sentence: see validateStackOptions, and the datasets folder must be an absolute path without control characters
+ * (it becomes a `--mount` value).
+ */
+export function validateScaffoldOptions(opts: ScaffoldOptions): void {
+  validateStackOptions(opts);
+  if (opts.mode !== undefined && !['dev', 'train', 'both'].includes(opts.mode)) {
+    throw new ScaffoldOptionError('mode', `--mode must be dev, train or both, got ${json(opts.mode)}.`);
+  }
+  if (opts.dockerfileAt !== undefined && !['devcontainer', 'root'].includes(opts.dockerfileAt)) {
+    throw new ScaffoldOptionError('dockerfile-at', `--dockerfile-at must be devcontainer or root.`);
+  }
+  const d = opts.datasetsPath;
+  if (d !== undefined && d !== '' && (!isAbsolutePath(d) || hasUnsafeChars(d) || d.includes('\ufffd'))) {
+    throw new ScaffoldOptionError(
+      'datasets',
+      `The datasets folder (--datasets, setting mlContainers.datasetsPath) must be an absolute path without control characters, got ${json(d)}.`,
+    );
+  }
+}
+
+/** A POSIX absolute path, or a Windows one (`C:\data`, `\\server\share`) for Docker Desktop. */
+function isAbsolutePath(p: string): boolean {
+  return path.posix.isAbsolute(p) || /^[A-Za-z]:[\\/]/.test(p) || /^\\\\[^\\]/.test(p);
+}
+
+const PLAIN_VERSION = /^\d{1,2}\.\d{1,3}$/;
+
+/**
+ * The profile with the values that cannot be written safely left out (a Python or CUDA pin that is not X.Y), and
+ * why, one sentence each.
+ */
+function safeProfile(profile: ProjectProfile): { profile: ProjectProfile; warnings: string[] } {
+  const warnings: string[] = [];
+  let safe = profile;
+  if (profile.pythonVersion !== null && !PLAIN_VERSION.test(profile.pythonVersion)) {
+    warnings.push(`The project's Python pin ${json(profile.pythonVersion)} is not X.Y, so it was ignored.`);
+    safe = { ...safe, pythonVersion: null };
+  }
+  if (profile.cudaHint !== null && !PLAIN_VERSION.test(profile.cudaHint)) {
+    warnings.push(`The project's CUDA pin ${json(profile.cudaHint)} is not X.Y, so it was ignored.`);
+    safe = { ...safe, cudaHint: null };
+  }
+  return { profile: safe, warnings };
 }
 
 const USER = 'vscode';
 const GIB = 1024 ** 3;
 
 export function shmSizeFor(hostMemBytes: number | undefined): string {
-  if (!hostMemBytes) return '16g';
+  if (!hostMemBytes || !Number.isFinite(hostMemBytes) || hostMemBytes <= 0) return '16g';
   const gib = Math.max(1, Math.min(16, Math.floor(hostMemBytes / 2 / GIB)));
   return `${gib}g`;
+}
+
+const REQUIREMENTS = /^requirements[^/]*\.txt$/i;
+
+/**
+ * The project's top-level requirements files: those a COPY line and a shell command can name exactly, and those
+ * they cannot (a line break, a control or glob character in the name), which are left out.
+ */
+function requirementFiles(profile: ProjectProfile): { usable: string[]; skipped: string[] } {
+  const all = profile.envFiles.filter((f) => !f.includes('/') && REQUIREMENTS.test(f));
+  return { usable: all.filter(isCopyableName), skipped: all.filter((f) => !isCopyableName(f)) };
+}
+
+/** The warning for a requirements file left out because of its name. */
+export function skippedRequirementsWarning(file: string): string {
+  return `The requirements file ${json(file)} was left out: its name has a line break, a control or a glob character that the Dockerfile cannot name exactly; rename it to install it.`;
 }
 
 function installerFor(profile: ProjectProfile): Scaffold['installer'] {
@@ -50,7 +132,7 @@ function installerFor(profile: ProjectProfile): Scaffold['installer'] {
   if (top.has('environment.yml') || top.has('environment.yaml')) return 'conda';
   if (top.has('poetry.lock')) return 'poetry';
   if (top.has('uv.lock')) return 'uv';
-  if ([...top].some((f) => /^requirements[^/]*\.txt$/i.test(f))) return 'pip';
+  if (requirementFiles(profile).usable.length > 0) return 'pip';
   if (top.has('pyproject.toml')) return 'uv';
   if (top.has('Pipfile')) return 'pipenv';
   if (top.has('setup.py') || top.has('setup.cfg')) return 'setup';
@@ -58,7 +140,7 @@ function installerFor(profile: ProjectProfile): Scaffold['installer'] {
 }
 
 function mainRequirements(profile: ProjectProfile): string[] {
-  const reqs = profile.envFiles.filter((f) => !f.includes('/') && /^requirements[^/]*\.txt$/i.test(f));
+  const reqs = requirementFiles(profile).usable;
   const main = reqs.filter((f) => /^requirements\.txt$/i.test(f));
   return main.length ? main : reqs;
 }
@@ -75,7 +157,10 @@ export function gpuSettings(
     `source=mlc-hf-cache,target=${home}/.cache/huggingface,type=volume`,
     `source=mlc-torch-cache,target=${home}/.cache/torch,type=volume`,
   ];
-  if (opts.datasetsPath) mounts.unshift(`source=${opts.datasetsPath},target=/datasets,type=bind,consistency=cached`);
+  if (opts.datasetsPath) {
+    // Docker reads --mount as one CSV record: a comma or quote in the path is quoted, never a field of its own
+    mounts.unshift(`${mountField(`source=${opts.datasetsPath}`)},target=/datasets,type=bind,consistency=cached`);
+  }
   const containerEnv: Record<string, string> = {
     PIP_CACHE_DIR: `${home}/.cache/pip`,
     HF_HOME: `${home}/.cache/huggingface`,
@@ -101,36 +186,39 @@ export function gpuSettings(
 }
 
 export function launcherCommand(profile: ProjectProfile): { argv: string[]; why: string } {
-  const entry = profile.entrypoints[0];
-  if (!entry) {
+  const first = profile.entrypoints[0];
+  if (!first) {
     return { argv: ['bash'], why: 'No training entry script was detected: set ENTRYPOINT to your training command.' };
   }
+  // a script whose name starts with "-" would be read as an option of the launcher: name it by its path
+  const entry = first.startsWith('-') ? `./${first}` : first;
+  const shown = visible(entry);
   switch (profile.launcher) {
     case 'torchrun':
       return {
         argv: ['torchrun', '--nproc_per_node=gpu', entry],
-        why: `torchrun starts one process per GPU (--nproc_per_node=gpu) running ${entry}.`,
+        why: `torchrun starts one process per GPU (--nproc_per_node=gpu) running ${shown}.`,
       };
     case 'accelerate':
       return {
         argv: ['accelerate', 'launch', entry],
-        why: `accelerate launch runs ${entry} with the project's Accelerate configuration.`,
+        why: `accelerate launch runs ${shown} with the project's Accelerate configuration.`,
       };
     case 'deepspeed':
-      return { argv: ['deepspeed', entry], why: `The DeepSpeed launcher runs ${entry} on every visible GPU.` };
+      return { argv: ['deepspeed', entry], why: `The DeepSpeed launcher runs ${shown} on every visible GPU.` };
     case 'horovod':
       return {
         argv: ['horovodrun', '-np', '1', 'python', entry],
-        why: `horovodrun runs ${entry}; set -np to the number of processes.`,
+        why: `horovodrun runs ${shown}; set -np to the number of processes.`,
       };
     default:
-      return { argv: ['python', entry], why: `python ${entry} (no distributed launcher detected).` };
+      return { argv: ['python', entry], why: `python ${shown} (no distributed launcher detected).` };
   }
 }
 
-const jsonStr = (v: unknown): string => JSON.stringify(v);
+const jsonStr = json;
 const comment = (text: string, indent: string): string =>
-  wrap(text, 110 - indent.length)
+  wrap(commentText(text), 110 - indent.length)
     .map((l) => `${indent}// ${l}`)
     .join('\n');
 
@@ -151,7 +239,7 @@ function postCreateCommand(installer: Scaffold['installer'], profile: ProjectPro
   const reqs = mainRequirements(profile);
   switch (installer) {
     case 'pip':
-      return reqs.length ? reqs.map((r) => `pip install -r ${r}`).join(' && ') : null;
+      return reqs.length ? reqs.map((r) => `pip install -r ${shellQuote(r)}`).join(' && ') : null;
     case 'uv':
       return profile.envFiles.includes('uv.lock') ? 'uv sync --active --frozen' : 'uv pip install -r pyproject.toml';
     case 'poetry':
@@ -180,7 +268,7 @@ export function devcontainerJson(
     : 'CPU';
   const i = '  ';
   const lines: string[] = [
-    `// Dev container for ${name}, made by ML Containers from the detected project (${fw}).`,
+    `// Dev container for ${commentText(name)}, made by ML Containers from the detected project (${fw}).`,
     '// Edit freely: running "Add GPU Dev Container" again merges into this file and keeps your changes and comments.',
     '{',
     `${i}"name": ${jsonStr(`${name} (${fw})`)},`,
@@ -242,12 +330,12 @@ function envCopyAndInstall(installer: Scaffold['installer'], profile: ProjectPro
   const top = profile.envFiles.filter((f) => !f.includes('/'));
   switch (installer) {
     case 'pip': {
-      const reqs = top.filter((f) => /^requirements[^/]*\.txt$/i.test(f));
+      const { usable } = requirementFiles(profile);
       out.push('# Dependencies only: the requirement files, not the code (a code change does not rebuild this layer).');
-      out.push(`COPY ${reqs.join(' ')} ./`);
+      out.push(dockerCopy(usable, './'));
       out.push(
         `RUN pip install${extra} ${mainRequirements(profile)
-          .map((r) => `-r ${r}`)
+          .map((r) => `-r ${shellQuote(r)}`)
           .join(' ')}`,
       );
       break;
@@ -302,6 +390,7 @@ export function dockerfile(
   stack: StackChoice,
   installer: Scaffold['installer'],
   mode: ScaffoldMode,
+  warnings: readonly string[] = [],
 ): string {
   const name = path.basename(profile.root);
   const launch = launcherCommand(profile);
@@ -332,17 +421,18 @@ export function dockerfile(
           'ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH',
         ];
   const labels = [
-    `org.opencontainers.image.title=${jsonStr(name)}`,
-    `org.ml-containers.framework=${jsonStr(stack.framework ?? 'none')}`,
-    ...(stack.frameworkVersion ? [`org.ml-containers.framework-version=${jsonStr(stack.frameworkVersion)}`] : []),
-    `org.ml-containers.cuda=${jsonStr(stack.cuda ?? 'none')}`,
+    `org.opencontainers.image.title=${dockerQuoted(name)}`,
+    `org.ml-containers.framework=${dockerQuoted(stack.framework ?? 'none')}`,
+    ...(stack.frameworkVersion ? [`org.ml-containers.framework-version=${dockerQuoted(stack.frameworkVersion)}`] : []),
+    `org.ml-containers.cuda=${dockerQuoted(stack.cuda ?? 'none')}`,
     'org.ml-containers.python="${PYTHON_VERSION}"',
   ];
   const lines = [
-    `# Training environment for ${name}, made by ML Containers from the detected project.`,
+    `# Training environment for ${commentText(name)}, made by ML Containers from the detected project.`,
     '#   dev:   frameworks and dependencies only; the dev container mounts the code (for working together)',
     '#   train: dev plus the code, started by the launcher (for clusters: docker build --target train .)',
-    ...stack.why.map((w) => `# ${w}`),
+    ...stack.why.map((w) => `# ${commentText(w)}`),
+    ...warnings.map((w) => `# Warning: ${commentText(w)}`),
     `ARG BASE_IMAGE=${stack.baseImage}`,
     '',
     'FROM ${BASE_IMAGE} AS dev',
@@ -382,8 +472,8 @@ export function dockerfile(
       ...(installer === 'setup'
         ? [`RUN pip install${stack.extraIndexUrl ? ` --extra-index-url ${stack.extraIndexUrl}` : ''} .`]
         : []),
-      `# ${launch.why} Arguments after the image name are passed on.`,
-      `ENTRYPOINT ${JSON.stringify(launch.argv)}`,
+      `# ${commentText(launch.why)} Arguments after the image name are passed on.`,
+      `ENTRYPOINT ${json(launch.argv)}`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -422,10 +512,13 @@ runs
 `;
 
 export function generateScaffold(
-  profile: ProjectProfile,
+  detected: ProjectProfile,
   packages: readonly DeclaredPackage[],
   opts: ScaffoldOptions = {},
 ): Scaffold {
+  validateScaffoldOptions(opts);
+  const { profile, warnings } = safeProfile(detected);
+  warnings.push(...requirementFiles(profile).skipped.map(skippedRequirementsWarning));
   const stack = chooseStack(profile, packages, opts);
   const installer = installerFor(profile);
   const settings = gpuSettings(profile, stack, opts);
@@ -444,9 +537,9 @@ export function generateScaffold(
       ),
     });
   }
-  files.push({ path: dockerfileRel, content: dockerfile(profile, stack, installer, mode) });
+  files.push({ path: dockerfileRel, content: dockerfile(profile, stack, installer, mode, warnings) });
   files.push({ path: '.dockerignore', content: DOCKERIGNORE });
-  return { stack, settings, files, installer };
+  return { stack, settings, files, installer, warnings };
 }
 
 /** The header our generated files carry: files with it are ours, and say nothing new about the project. */
@@ -457,13 +550,14 @@ export const GENERATED_MARKER = 'made by ML Containers';
  * GENERATED_MARKER) are not read as the project's own pins, so scaffolding twice gives the same files.
  */
 export async function detectForScaffold(root: string, opts: { signal?: AbortSignal } = {}): Promise<ProjectDetails> {
-  const { readFile } = await import('node:fs/promises');
   const exclude: string[] = [];
   for (const rel of ['.devcontainer/devcontainer.json', '.devcontainer/Dockerfile', 'Dockerfile']) {
     try {
-      if ((await readFile(path.join(root, rel), 'utf8')).includes(GENERATED_MARKER)) exclude.push(`/${rel}`);
+      // regular files inside the project only (never a FIFO, a device or a link out), and not a huge one
+      const text = await readRegularFile(path.join(root, rel), { root, cap: 1024 * 1024 });
+      if (text?.includes(GENERATED_MARKER)) exclude.push(`/${rel}`);
     } catch {
-      // not there
+      // not there, or refused: the scaffold's plan says why when it comes to write the file
     }
   }
   return detectProjectDetailed(root, { exclude, ...(opts.signal ? { signal: opts.signal } : {}) });

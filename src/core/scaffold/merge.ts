@@ -26,7 +26,9 @@ import {
   printParseErrorCode,
   SyntaxKind,
 } from 'jsonc-parser';
+import { json, visible } from '../util/encode';
 import { errorMessage } from '../util/errors';
+import { MAX_NESTING, jsoncTooDeep } from '../util/json';
 import type { DevcontainerGpuSettings, MergeChange, MergeResult } from './types';
 import {
   devcontainerKind,
@@ -217,6 +219,9 @@ function manual(path: string, message: string): MergeChange {
 function parseProblem(text: string, file: string): string | undefined {
   if (nextToken(text, 0).kind === SyntaxKind.EOF) {
     return `${file} is empty; it was left unchanged (write a new dev container instead).`;
+  }
+  if (jsoncTooDeep(text)) {
+    return `${file} is nested more than ${MAX_NESTING} levels deep; it was left unchanged. Fix it, then run the merge again.`;
   }
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
@@ -552,7 +557,7 @@ class JsoncDocument {
       const lines = entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${this.render(v, inner)}`);
       return `{${eol}${lines.join(`,${eol}`)}${eol}${indent}}`;
     }
-    return JSON.stringify(value);
+    return json(value);
   }
 
   /**
@@ -666,7 +671,7 @@ interface Item {
 }
 
 function commentLine(comment: string): string {
-  return `// ${comment.replace(/[\r\n]+/g, ' ').trim()}`;
+  return `// ${visible(comment.replace(/[\r\n]+/g, ' ').trim())}`;
 }
 
 /** A value on one line: `{ "gpu": "optional" }`, `["a", "b"]`. */
@@ -677,7 +682,8 @@ function renderInline(value: unknown): string {
     const entries = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${renderInline(v)}`);
     return entries.length === 0 ? '{}' : `{ ${entries.join(', ')} }`;
   }
-  return JSON.stringify(value);
+  // the values written into the user's file (mounts, env, tokens): control and separator characters escaped
+  return json(value);
 }
 
 /** The first token at or after `offset` that is not whitespace, a line break or a comment. */

@@ -3,11 +3,14 @@
  * index, pytorch-cuda=, cudatoolkit=, its Python), then the newest combination the data tables mark as supported.
  * Every choice carries its reason, written as a comment into the generated files.
  */
-import { NVIDIA_CUDA_SUGGESTED_TAGS } from '../compat/data/cuda';
+import { NVIDIA_CUDA_SUGGESTED_TAGS, TOOLKIT_DRIVERS } from '../compat/data/cuda';
 import { JAX_EXTRAS, TF_BUILDS, TORCH_RELEASES } from '../compat/data/frameworks';
 import { compareVersions, cudaFromVariant, majorMinorOf, majorOf, variantFromCuda } from '../compat/versions';
 import type { DeclaredPackage } from '../detect/declarations';
-import type { Framework, ProjectProfile } from '../detect/types';
+import { FRAMEWORKS, type Framework, type ProjectProfile } from '../detect/types';
+import { isImageReference } from '../docker/reference';
+import { json } from '../util/encode';
+import { ScaffoldOptionError } from './types';
 
 export type ComputeFramework = 'pytorch' | 'tensorflow' | 'jax';
 
@@ -51,20 +54,84 @@ function computeFramework(profile: ProjectProfile, option?: Framework): ComputeF
   return null;
 }
 
+/** A release version as PEP 440 writes it (no epoch, no local part): what may be written into the files. */
+const RELEASE_VERSION = /^\d{1,6}(?:\.\d{1,6}){0,5}(?:(?:a|b|rc)\d{1,6})?(?:\.post\d{1,6})?(?:\.dev\d{1,6})?$/;
+
+/** The version the project pins a package to, or null (nothing pinned, or a pin that is not a plain version). */
 function pinnedVersion(packages: readonly DeclaredPackage[], names: readonly string[]): string | null {
   const p = packages.find((x) => names.includes(x.name) && /^(?:==|===)\s*\d/.test(x.spec));
-  return p
+  const version = p
     ? p.spec
         .replace(/^={2,3}\s*/, '')
         .split(',')[0]!
-        .replace(/\+.*$/, '')
+        .replace(/\+.*$/s, '')
         .replace(/\.\*$/, '')
     : null;
+  return version !== null && RELEASE_VERSION.test(version) ? version : null;
 }
 
 function nvidiaCudaImage(cuda: string): string | null {
   const tag = NVIDIA_CUDA_SUGGESTED_TAGS[majorMinorOf(cuda)];
   return tag ? `nvidia/cuda:${tag}` : null;
+}
+
+/** The nvidia/cuda image for `cuda`, else the newest one of the same major below it, else null. */
+function nearestCudaImage(cuda: string): { image: string; cuda: string } | null {
+  const exact = nvidiaCudaImage(cuda);
+  if (exact) return { image: exact, cuda: majorMinorOf(cuda) };
+  const below = Object.keys(NVIDIA_CUDA_SUGGESTED_TAGS)
+    .filter((c) => compareVersions(c, cuda) <= 0 && majorOf(c) === majorOf(cuda))
+    .sort(compareVersions)
+    .pop();
+  return below ? { image: nvidiaCudaImage(below)!, cuda: below } : null;
+}
+
+const FALLBACK_CUDA_IMAGE = 'nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04';
+
+/** Why the base image is the one chosen for `cuda`, true to the image's own CUDA version. */
+function cudaImageWhy(cuda: string, baseImage: string, nearest: { image: string; cuda: string } | null): string {
+  const mm = majorMinorOf(cuda);
+  if (nearest && nearest.cuda === mm) {
+    return `Base image ${baseImage}: NVIDIA's image for CUDA ${mm} (cuDNN, runtime libraries, NVIDIA_REQUIRE_CUDA).`;
+  }
+  if (nearest) {
+    return `Base image ${baseImage}: NVIDIA's image for CUDA ${nearest.cuda}, the newest known one at or below CUDA ${mm} (pass --base-image to choose another).`;
+  }
+  return `Base image ${baseImage}: NVIDIA's image for CUDA 12.8; no nvidia/cuda image is known for CUDA ${mm} (pass --base-image to choose one).`;
+}
+
+/** The CUDA versions --cuda accepts: those the compatibility data knows, oldest first. */
+export const KNOWN_CUDA_VERSIONS: readonly string[] = [
+  ...new Set([...TOOLKIT_DRIVERS.map((r) => r.cuda), ...Object.keys(NVIDIA_CUDA_SUGGESTED_TAGS)]),
+].sort(compareVersions);
+
+/**
+ * Refuses stack options that cannot be written into the generated files as they are: a framework detection does
+ * not know, a CUDA version the compatibility data does not know, a Python that is not 3.X, a base image that is not
+ * a Docker image reference. Throws a ScaffoldOptionError with one sentence.
+ */
+export function validateStackOptions(opts: StackOptions): void {
+  if (opts.framework !== undefined && !(FRAMEWORKS as readonly string[]).includes(opts.framework)) {
+    throw new ScaffoldOptionError(
+      'framework',
+      `--framework must be one of ${FRAMEWORKS.join(', ')}, got ${json(opts.framework)}.`,
+    );
+  }
+  if (opts.cuda !== undefined && !KNOWN_CUDA_VERSIONS.includes(opts.cuda)) {
+    throw new ScaffoldOptionError(
+      'cuda',
+      `--cuda must be a CUDA version ML Containers knows (${KNOWN_CUDA_VERSIONS.join(', ')}), got ${json(opts.cuda)}.`,
+    );
+  }
+  if (opts.python !== undefined && !/^3\.\d{1,2}$/.test(opts.python)) {
+    throw new ScaffoldOptionError('python', `--python needs 3.X, e.g. 3.11, got ${json(opts.python)}.`);
+  }
+  if (opts.baseImage !== undefined && !isImageReference(opts.baseImage)) {
+    throw new ScaffoldOptionError(
+      'base-image',
+      `--base-image must be a Docker image reference (name[:tag][@digest], e.g. nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04), got ${json(opts.baseImage)}.`,
+    );
+  }
 }
 
 const ubuntuOf = (image: string): string | null => /ubuntu(\d+\.\d+)/.exec(image)?.[1] ?? null;
@@ -74,6 +141,7 @@ export function chooseStack(
   packages: readonly DeclaredPackage[],
   opts: StackOptions = {},
 ): StackChoice {
+  validateStackOptions(opts);
   const why: string[] = [];
   const framework = computeFramework(profile, opts.framework);
   let python = opts.python ?? profile.pythonVersion ?? null;
@@ -123,12 +191,9 @@ export function chooseStack(
         `CUDA ${cuda}: the newest stable CUDA build of PyTorch ${release?.torch} with an nvidia/cuda base image.`,
       );
     }
-    const baseImage = opts.baseImage ?? nvidiaCudaImage(cuda!) ?? 'nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04';
-    if (!opts.baseImage) {
-      why.push(
-        `Base image ${baseImage}: NVIDIA's image for CUDA ${majorMinorOf(cuda!)} (cuDNN, runtime libraries, NVIDIA_REQUIRE_CUDA).`,
-      );
-    }
+    const nearest = nearestCudaImage(cuda!);
+    const baseImage = opts.baseImage ?? nearest?.image ?? FALLBACK_CUDA_IMAGE;
+    if (!opts.baseImage) why.push(cudaImageWhy(cuda!, baseImage, nearest));
     python ??= UBUNTU_PYTHON[ubuntuOf(baseImage) ?? ''] ?? DEFAULT_CPU_PYTHON;
     const declared = packages.some((p) => p.name === 'torch' || p.name === 'pytorch');
     return {
@@ -188,7 +253,9 @@ export function chooseStack(
   why.push(
     `JAX${pinned ? ` ${pinned}` : ''} with jax[${extra.extra}] wheels${jaxCuda ? ' (the project asks for them)' : ''} on CUDA ${cuda}.`,
   );
-  const baseImage = opts.baseImage ?? nvidiaCudaImage(cuda) ?? 'nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04';
+  const nearest = nearestCudaImage(cuda);
+  const baseImage = opts.baseImage ?? nearest?.image ?? FALLBACK_CUDA_IMAGE;
+  if (!opts.baseImage && nearest?.cuda !== majorMinorOf(cuda)) why.push(cudaImageWhy(cuda, baseImage, nearest));
   python ??= UBUNTU_PYTHON[ubuntuOf(baseImage) ?? ''] ?? DEFAULT_CPU_PYTHON;
   const declared = packages.some((p) => p.name === 'jax');
   return {

@@ -26,3 +26,19 @@ export interface MergeResult {
   text: string;
   changes: MergeChange[];
 }
+
+/**
+ * An option of the scaffold that cannot be written safely into the generated files (a base image that is not an
+ * image reference, a CUDA version nobody knows, a datasets path that is not absolute). Its message is one sentence
+ * for the user; the CLI exits 2 with it (a usage error) and the extension shows it.
+ */
+export class ScaffoldOptionError extends Error {
+  constructor(
+    /** The option as the CLI spells it, without the dashes: `base-image`, `cuda`, `datasets`, … */
+    readonly option: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ScaffoldOptionError';
+  }
+}

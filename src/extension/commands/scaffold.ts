@@ -73,6 +73,7 @@ export function registerScaffoldCommand(ctx: Ctx): void {
       const root = folder.uri.fsPath;
       // the generator, the merge and the diff library load on first use, not during activation
       const { detectForScaffold, generateScaffold, applyPlan, needsConsent, planScaffold } = heavy();
+      const { ScaffoldWriteError, unsafeSentence } = heavy();
       const details = await detectForScaffold(root);
       const datasets = ctx.config.datasetsPath;
       const scaffold = generateScaffold(details.profile, details.packages, {
@@ -81,32 +82,44 @@ export function registerScaffoldCommand(ctx: Ctx): void {
         ...(datasets ? { datasetsPath: datasets } : {}),
       });
       const plan = await planScaffold(root, scaffold);
+      const summary = plan.map((p) => ({ path: p.path, action: p.action }));
+      // a symlink out of the project, a FIFO or device, a file where a folder belongs: nothing is written
+      const unsafe = unsafeSentence(plan);
+      if (unsafe !== null) {
+        void ctx.log.showError(unsafe);
+        return { written: [], plan: summary };
+      }
       const invalid = plan.find((p) => p.action === 'invalid');
       if (invalid) {
         const msg = `${invalid.path} could not be parsed, so ML Containers left it alone: ${invalid.changes[0]?.message ?? ''} Fix it and run Add GPU Dev Container again.`;
         void ctx.log.showError(msg);
-        return { written: [], plan: plan.map((p) => ({ path: p.path, action: p.action })) };
+        return { written: [], plan: summary };
       }
       const consent = plan.filter(needsConsent);
       let approved = true;
       if (consent.length > 0) approved = await confirmChanges(folder, consent, proposed);
-      const written = approved
-        ? await applyPlan(root, plan, { force: true })
-        : await applyPlan(root, plan, { force: false });
+      let written: string[];
+      try {
+        written = await applyPlan(root, plan, { force: approved });
+      } catch (err) {
+        if (!(err instanceof ScaffoldWriteError)) throw err;
+        // which files were written and which not, in the sentence the CLI prints
+        void ctx.log.showError(err.message);
+        return { written: err.written, plan: summary };
+      }
       ctx.log.info(
         `Add GPU Dev Container in ${folder.name}: wrote ${written.join(', ') || 'nothing'} (${scaffold.stack.why.join(' ')})`,
       );
-      if (written.includes('.devcontainer/devcontainer.json')) {
-        const doc = await vscode.workspace.openTextDocument(
-          vscode.Uri.joinPath(folder.uri, '.devcontainer', 'devcontainer.json'),
-        );
+      // the configuration the spec picks: .devcontainer/devcontainer.json, or the .devcontainer.json merged into
+      const config = written.find((p) => p.endsWith('devcontainer.json'));
+      if (config !== undefined) {
+        const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, ...config.split('/')));
         await vscode.window.showTextDocument(doc, { preview: false });
       }
       if (!options.noReopen && written.length > 0) void offerReopen();
-      return { written, plan: plan.map((p) => ({ path: p.path, action: p.action })) };
+      return { written, plan: summary };
     },
-    (err) =>
-      `Adding the GPU dev container failed: ${errorMessage(err)}. Nothing was half-written (writes are atomic); check the folder is writable and try again.`,
+    (err) => `Adding the GPU dev container failed: ${errorMessage(err).replace(/\.$/, '')}; nothing was written.`,
   );
 }
 
