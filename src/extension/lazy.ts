@@ -11,13 +11,13 @@ export { takeFingerprint } from '../core/fingerprint/fingerprint';
 export { diffFingerprints } from '../core/fingerprint/diff';
 export { parseFingerprint } from '../core/fingerprint/parse';
 export { detectForScaffold, generateScaffold } from '../core/scaffold/generate';
-export { applyPlan, needsConsent, planScaffold } from '../core/scaffold/plan';
+export { ScaffoldWriteError, applyPlan, needsConsent, planScaffold, unsafeSentence } from '../core/scaffold/plan';
 export { connectEngine } from '../core/docker/engine';
 export { launcherCommand } from '../core/scaffold/generate';
 export { describeRunHost, resolveImage, runSpecFor, sweepSpecFor } from '../core/runs/prepare';
 export { Runner } from '../core/runs/runner';
 export { RunStore } from '../core/runs/store';
-export { parseGpuSelection } from '../core/runs/spec';
+export { imageRefProblem, parseGpuSelection } from '../core/runs/spec';
 export {
   formatSweepSummary,
   listSweeps,
@@ -25,6 +25,7 @@ export {
   ownerAlive,
   parseSweepFile,
   readSweep,
+  readSweepFileText,
   runSweep,
   splitCommandLine,
   summarizeSweep,

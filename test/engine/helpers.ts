@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -21,6 +22,45 @@ export function testDockerHost(): string {
     );
   }
   return host;
+}
+
+/** The built command line, dist/cli.js. */
+export const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** Wall time of the process. */
+  ms: number;
+}
+
+/**
+ * `ml-containers ARGS…` (dist/cli.js) in its own process, argv as an array, against the test engine (or
+ * `dockerHost`). Asynchronous, so a test's own socket server keeps answering meanwhile.
+ */
+export function runCli(args: string[], opts: { timeoutMs?: number; dockerHost?: string } = {}): Promise<CliResult> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, DOCKER_HOST: opts.dockerHost ?? testDockerHost() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ml-containers ${args.join(' ')} ran past ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
 }
 
 /** The unix socket path of a unix:// DOCKER_HOST. */

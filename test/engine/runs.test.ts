@@ -6,7 +6,6 @@
  * This engine has no NVIDIA runtime, and may not raise RLIMIT_MEMLOCK (runs then drop that ulimit with a warning).
  */
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -40,44 +39,17 @@ import {
   demuxLogs,
   FAKE_TRAINER,
   requireImage,
-  ROOT,
   testDockerHost,
+  runCli,
+  type CliResult,
+  CLI,
 } from './helpers';
 
-const CLI = path.join(ROOT, 'dist', 'cli.js');
 const TRAINER = ['python3', '/trainer.py'];
 const MiB = 1024 ** 2;
 
-interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** `ml-containers ARGS…` (dist/cli.js) in its own process, argv as an array, against the test engine. */
-function cli(args: string[], timeoutMs = 30_000): Promise<CliResult> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, DOCKER_HOST: testDockerHost() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`ml-containers ${args.join(' ')} ran past ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr, ms: Date.now() - t0 });
-    });
-  });
-}
+const cli = (args: string[], timeoutMs?: number): Promise<CliResult> =>
+  runCli(args, timeoutMs === undefined ? {} : { timeoutMs });
 
 /** Resolves when `check` holds (polled), rejects after `timeoutMs` saying what it waited for. */
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {

@@ -350,7 +350,7 @@ describe('runs: sweep files', () => {
     );
     assert.match(
       thrown(() => parseSweepFile('command: t {x}\ngrid:\n  x: {a: 1}\n')),
-      /:3: "x" needs a list/,
+      /:3: "x" must be a list of plain values .*, but it is a mapping;/,
     );
     assert.match(
       thrown(() => parseSweepFile('command: t {x}\ngrid:\n  x: [1\n')),

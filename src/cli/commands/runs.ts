@@ -2,15 +2,19 @@
  * `ml-containers run | ps | logs | stop | sweep`: training containers and sweeps from the command line, over the same
  * core as the editor's Run Training and Training Runs view.
  */
-import * as fsp from 'node:fs/promises';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { visible } from '../../core/util/encode';
 import { connectEngine, type EngineClient } from '../../core/docker/engine';
 import { probeHost } from '../../core/gpu/nvidiaSmi';
 import type { HostGpuState } from '../../core/gpu/types';
 import {
   BuildError,
+  DEFAULT_MAX_VARIANTS,
   describeRunHost,
+  imageRefProblem,
   formatGpuSelection,
+  ForeignContainerError,
   formatSweepSummary,
   type GpuSelection,
   type ImageSource,
@@ -21,6 +25,7 @@ import {
   parseGpuSelection,
   parseSweepFile,
   readSweep,
+  readSweepFileText,
   resolveImage,
   type RunRecord,
   Runner,
@@ -34,7 +39,7 @@ import {
   type SweepState,
 } from '../../core/runs';
 import { CancellationError } from '../../core/util/errors';
-import { keyValues, projectDir, splitCommand } from '../args';
+import { keyValues, projectDir, splitCommand, wholeNumber } from '../args';
 import { type CliCommand, EXIT, type Io, UsageError, parseCommandArgs } from '../usage';
 
 /** Exit code when the engine refused to start the container (as `docker run`). */
@@ -55,9 +60,26 @@ function gpuOption(value: string | undefined): GpuSelection | undefined {
   }
 }
 
+/**
+ * The project folder of `run`, `ps` and `sweep`: one that does not exist is a failure (exit 1, as `detect`), not bad
+ * usage.
+ */
+function projectFolder(dir: string | undefined): string {
+  const root = path.resolve(dir ?? '.');
+  if (!fs.existsSync(root)) {
+    throw new Error(`the project folder ${root} does not exist; pass the folder of a project.`);
+  }
+  return projectDir(dir);
+}
+
 function imageSource(image: string | undefined, target: string | undefined, hasCommand: boolean): ImageSource {
   if (image !== undefined && target !== undefined) throw new UsageError('give --image or --target, not both.');
-  if (image !== undefined) return { kind: 'image', ref: image };
+  if (image !== undefined) {
+    // checked before anything starts: the engine's API takes the reference as a URL path (`..`, `/x`)
+    const problem = imageRefProblem(image);
+    if (problem) throw new UsageError(`--image ${problem}`);
+    return { kind: 'image', ref: image };
+  }
   if (target !== undefined && target !== 'train' && target !== 'dev') {
     throw new UsageError(`--target must be train or dev, got "${target}".`);
   }
@@ -129,7 +151,7 @@ ${EXIT_START_FAILED} when the engine could not start it (the message says why), 
     if (positionals.length > 1) {
       throw new UsageError(`one project folder, got ${positionals.length}; put the command after "--".`);
     }
-    const root = projectDir(positionals[0]);
+    const root = projectFolder(positionals[0]);
     const source = imageSource(values.image, values.target, command.length > 0);
     const ports = (values.port ?? []).map((p) => {
       const n = Number(p);
@@ -235,14 +257,21 @@ export const psCommand: CliCommand = {
       options: { json: { type: 'boolean', default: false } },
     });
     if (positionals.length > 1) throw new UsageError('at most one project folder.');
-    const root = projectDir(positionals[0]);
+    const root = projectFolder(positionals[0]);
     const store = new RunStore(root);
+    // records left out (not a record, a link out of the project, …) and runs not brought up to date: once each
+    const warned = new Set<string>();
+    const warn = (m: string): void => {
+      if (warned.has(m)) return;
+      warned.add(m);
+      io.err(visible(m));
+    };
     let runs: RunRecord[];
     try {
-      runs = await setup(root).runner.list();
+      runs = await setup(root).runner.list({ warn });
     } catch (err) {
       // the engine is not reachable: the records still say what ran
-      runs = await store.listRecords();
+      runs = await store.listRecords(warn);
       io.err(`${(err as Error).message} Showing the recorded state.`);
     }
     if (values.json) {
@@ -268,7 +297,7 @@ export const psCommand: CliCommand = {
     const header = ['RUN', 'STATE', 'EXIT', 'GPUS', 'DURATION', 'COMMAND / PARAMETERS'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
     for (const row of [header, ...rows]) {
-      io.out(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
+      io.out(visible(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')));
     }
     return EXIT.ok;
   },
@@ -301,13 +330,29 @@ export const logsCommand: CliCommand = {
       if (final.explanation && isFinished(final) && final.state !== 'succeeded') io.err(`\n${final.explanation}`);
       return EXIT.ok;
     }
-    const current = isFinished(record) ? record : await runner.refresh(record.id).catch(() => record);
-    if (current.containerId && !isFinished(current)) await runner.saveLog(current.id).catch(() => undefined);
-    try {
-      write(await fsp.readFile(runner.store.logFile(current.id)));
-    } catch {
-      io.err(`Run ${current.id} has no log yet.`);
+    let current = record;
+    let foreign = false;
+    if (!isFinished(record)) {
+      try {
+        current = await runner.refresh(record.id);
+      } catch (err) {
+        // a record naming a container that is not its run's: its log is not read from the engine
+        foreign = err instanceof ForeignContainerError;
+        if (foreign) io.err((err as Error).message);
+      }
     }
+    if (!foreign && current.containerId && !isFinished(current)) {
+      await runner.saveLog(current.id).catch(() => undefined);
+    }
+    let log: Buffer | null;
+    try {
+      log = await runner.store.readLog(current.id);
+    } catch (err) {
+      io.err((err as Error).message);
+      return EXIT.failure;
+    }
+    if (log === null) io.err(`Run ${current.id} has no log yet.`);
+    else write(log);
     return EXIT.ok;
   },
 };
@@ -339,10 +384,11 @@ export const sweepCommand: CliCommand = {
   name: 'sweep',
   summary: 'Run every variant of a sweep file over the free GPUs, wait for all, and print the summary.',
   usage: `ml-containers sweep [DIR] --file sweep.yaml [--image REF | --target train|dev] [--gpus all|none|0,1]
-                    [--json]
+                    [--max-variants N] [--json]
 ml-containers sweep [DIR] --resume SWEEP_ID [--force] [--json]
 
   --file FILE         the sweep file: command (with {param} placeholders), grid, gpusPerRun, maxParallel
+  --max-variants N    refuse a grid of more than N runs (default ${DEFAULT_MAX_VARIANTS}), counted before anything starts
 ${IMAGE_OPTIONS}
                       (--gpus none runs every variant without a GPU, whatever gpusPerRun says)
   --resume SWEEP_ID   continue a sweep whose supervising process went away
@@ -364,6 +410,7 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
         json: { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
         'build-arg': { type: 'string', multiple: true },
+        'max-variants': { type: 'string' },
       },
     });
     if (positionals.length > 1) throw new UsageError('at most one project folder.');
@@ -371,10 +418,13 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
     if ((values.file === undefined) === (values.resume === undefined)) {
       throw new UsageError('give --file sweep.yaml to start a sweep, or --resume SWEEP_ID to continue one.');
     }
-    const root = projectDir(positionals[0]);
+    const maxVariants = wholeNumber(values['max-variants'], '--max-variants', 1) ?? DEFAULT_MAX_VARIANTS;
+    const root = projectFolder(positionals[0]);
+    // usage first: a bad --image or --target is refused before the sweep file is read or anything starts
+    const source = values.file !== undefined ? imageSource(values.image, values.target, true) : undefined;
     const gpuState = probeHost({ timeoutMs: 5000 });
     const { client, runner } = setup(root, gpuState);
-    const interrupt = io.trapInterrupt?.();
+    let interrupt: AbortSignal | undefined;
     let sweep: SweepState;
     let mountWorkspace = true;
     if (values.resume !== undefined) {
@@ -390,17 +440,15 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
       }
       sweep = found;
       mountWorkspace = sweepMountsWorkspace(sweep);
+      interrupt = io.trapInterrupt?.();
     } else {
       const file = path.resolve(values.file!);
-      let text: string;
-      try {
-        text = await fsp.readFile(file, 'utf8');
-      } catch (err) {
-        throw new UsageError(`the sweep file ${file} cannot be read (${(err as NodeJS.ErrnoException).code}).`);
-      }
       let parsed;
       try {
-        parsed = parseSweepFile(text, path.relative(process.cwd(), file) || file);
+        // a regular file only, capped: a FIFO or /dev/zero is refused at once instead of read forever
+        const text = await readSweepFileText(file);
+        if (text === null) throw new UsageError(`the sweep file ${file} does not exist.`);
+        parsed = parseSweepFile(text, path.relative(process.cwd(), file) || file, { maxVariants });
       } catch (err) {
         if (err instanceof SweepFileError) {
           io.err(err.message);
@@ -417,10 +465,10 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
             ? selection.ids
             : (state?.gpus ?? []).map((g) => String(g.index));
       if (selection.kind === 'none') parsed.gpusPerRun = 0;
-      const source = imageSource(values.image, values.target, true);
+      interrupt = io.trapInterrupt?.();
       let image;
       try {
-        image = await buildOrUse(client, root, source, keyValues(values['build-arg'], '--build-arg'), io, interrupt);
+        image = await buildOrUse(client, root, source!, keyValues(values['build-arg'], '--build-arg'), io, interrupt);
       } catch (err) {
         io.err(err instanceof CancellationError ? 'Build cancelled.' : (err as Error).message);
         return EXIT.failure;
@@ -434,6 +482,7 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
           image: image.image,
           gpus,
           mountWorkspace,
+          maxVariants,
         });
       } catch (err) {
         io.err((err as Error).message);

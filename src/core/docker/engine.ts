@@ -17,6 +17,33 @@ import { EngineInfo, EngineVersion, parseEngineInfo, parseEngineVersion } from '
 export { describeEngineProblem, explainEngineError } from './errors';
 export type { EngineProblem, EngineProblemId } from './errors';
 
+/**
+ * A container as the engine's API names it in a path: its id (64 hex digits, or a prefix of 12 or more) or its name
+ * (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`, as the engine allows). dockerode puts the id into the request path as it is, so
+ * anything else (`victim/pause?x=`) would be another request: such values never reach the engine.
+ */
+const CONTAINER_REF = /^(?:[0-9a-f]{64}|[0-9a-f]{12,63}|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254})$/;
+
+export function isContainerRef(value: unknown): value is string {
+  return typeof value === 'string' && CONTAINER_REF.test(value);
+}
+
+/** The id or name, checked to be one path segment of the API (and encoded all the same); throws one sentence. */
+export function containerRef(value: string): string {
+  if (!isContainerRef(value)) {
+    throw new Error(
+      `${JSON.stringify(value)} is not a container id or name, so it is not sent to the Docker engine: a container is ` +
+        'named by its id (hex digits) or its name (letters, digits, _ . -).',
+    );
+  }
+  return encodeURIComponent(value);
+}
+
+/** dockerode's getContainer for a checked id or name (see containerRef). */
+export function getContainer(docker: Docker, id: string): Docker.Container {
+  return docker.getContainer(containerRef(id));
+}
+
 /** Time limit of each request the adapter makes itself (/version, /info, /_ping) unless the caller gives one. */
 export const DEFAULT_ENGINE_TIMEOUT_MS = 10_000;
 /** Time limit of getEngineGpuCapability's requests: a status check must answer fast. */

@@ -11,6 +11,8 @@ import { parse as parseJsonc } from 'jsonc-parser';
 import type { EngineClient } from '../docker/engine';
 import { describeEngineProblem, explainEngineError } from '../docker/errors';
 import { CancellationError, throwIfCancelled } from '../util/errors';
+import { jsoncTooDeep } from '../util/json';
+import { assertInsideProject, readRegularFile, UnsafePathError } from '../util/safeFs';
 import { imageNameFor } from './spec';
 
 export interface BuildRequest {
@@ -37,33 +39,56 @@ export interface BuildSetup {
   args: Record<string, string>;
 }
 
+/** The most bytes a devcontainer.json may have to be read for its build settings. */
+const DEVCONTAINER_CAP = 1024 * 1024;
+
 /**
  * Finds the project's Dockerfile and build settings: `.devcontainer/devcontainer.json`'s `build` (dockerfile, context,
- * args) when present, else `.devcontainer/Dockerfile`, else a root `Dockerfile`. Throws one sentence when none exists.
+ * args) when present, else `.devcontainer/Dockerfile`, else a root `Dockerfile`. Throws one sentence when none exists,
+ * or when devcontainer.json points the build context or the Dockerfile outside the project (the context is sent to the
+ * engine whole). devcontainer.json is read only when it is a regular file inside the project.
  */
 export async function findBuildSetup(projectRoot: string): Promise<BuildSetup> {
   const devDir = path.join(projectRoot, '.devcontainer');
   const configFile = path.join(devDir, 'devcontainer.json');
   let config: { build?: { dockerfile?: unknown; context?: unknown; args?: unknown } } | undefined;
   try {
-    config = parseJsonc(await fsp.readFile(configFile, 'utf8'), [], { allowTrailingComma: true }) as typeof config;
+    const text = await readRegularFile(configFile, { root: projectRoot, cap: DEVCONTAINER_CAP });
+    config =
+      text === null || jsoncTooDeep(text)
+        ? undefined
+        : (parseJsonc(text, [], { allowTrailingComma: true }) as typeof config);
   } catch {
-    config = undefined;
+    config = undefined; // not a regular file of the project, or unreadable: the doctor reports it
   }
-  const build = config?.build;
-  if (build && typeof build.dockerfile === 'string') {
+  const build = config !== null && typeof config === 'object' ? config.build : undefined;
+  if (build && typeof build === 'object' && typeof build.dockerfile === 'string') {
     const context = path.resolve(devDir, typeof build.context === 'string' ? build.context : '.');
     const dockerfile = path.resolve(devDir, build.dockerfile);
+    for (const [what, p] of [
+      ['build context', context],
+      ['Dockerfile', dockerfile],
+    ] as const) {
+      try {
+        await assertInsideProject(projectRoot, p);
+      } catch (err) {
+        if (!(err instanceof UnsafePathError)) throw err;
+        throw new Error(
+          `${configFile} sets the ${what} to ${p}, outside the project ${projectRoot}; only the project is built: ` +
+            'point build.context and build.dockerfile inside it.',
+        );
+      }
+    }
     const args: Record<string, string> = {};
     if (build.args && typeof build.args === 'object') {
       for (const [k, v] of Object.entries(build.args as Record<string, unknown>)) {
         if (typeof v === 'string' && !v.includes('${')) args[k] = v;
       }
     }
-    if (fs.existsSync(dockerfile)) return { context, dockerfile: toContextPath(context, dockerfile), args };
+    if (isRegularFile(dockerfile)) return { context, dockerfile: toContextPath(context, dockerfile), args };
   }
   for (const candidate of [path.join(devDir, 'Dockerfile'), path.join(projectRoot, 'Dockerfile')]) {
-    if (fs.existsSync(candidate)) {
+    if (isRegularFile(candidate)) {
       return { context: projectRoot, dockerfile: toContextPath(projectRoot, candidate), args: {} };
     }
   }
@@ -71,6 +96,14 @@ export async function findBuildSetup(projectRoot: string): Promise<BuildSetup> {
     `${projectRoot} has no Dockerfile (.devcontainer/Dockerfile or Dockerfile): run "ML Containers: Add GPU Dev ` +
       'Container" (`ml-containers scaffold`) first, or run an existing image.',
   );
+}
+
+function isRegularFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function toContextPath(context: string, file: string): string {

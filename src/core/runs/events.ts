@@ -76,7 +76,8 @@ export function parseEvent(line: string): RunEvent | undefined {
   }
   const attrs = e.Actor?.Attributes ?? {};
   const runId = attrs[LABELS.run];
-  if (!runId) return undefined;
+  // a run id names a folder of the project's records: a label that could not be one is not one of our runs
+  if (!runId || !/^(?!\.{1,2}$)[\w.-]+$/.test(runId)) return undefined;
   const exit = attrs.exitCode === undefined ? null : Number(attrs.exitCode);
   return {
     action: e.Action ?? e.status ?? '',

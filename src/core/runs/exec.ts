@@ -1,12 +1,15 @@
 /**
  * A shell inside a running container through the engine's exec API (what `docker exec -it` does): a terminal
  * session with stdin, output and resize, for "Attach Shell". The command is fixed (bash when the image has it, else
- * sh): nothing of the user's reaches a shell string.
+ * sh): nothing of the user's reaches a shell string. Given a run's record, the container is first checked to be that
+ * run's (our labels for the run and its project): a record is a file a cloned repository may have forged.
  */
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
-import type { EngineClient } from '../docker/engine';
+import { type EngineClient, getContainer } from '../docker/engine';
 import { describeEngineProblem, explainEngineError } from '../docker/errors';
+import { runContainer } from './runner';
+import type { RunRecord } from './types';
 
 /** bash when the image has it, else sh. */
 export const SHELL_COMMAND = [
@@ -23,17 +26,35 @@ export interface ShellSession {
   exited: Promise<number | null>;
 }
 
+/**
+ * Opens a shell in a run's container. `target` is the run's record (its container checked to be the run's), or a
+ * container id or name (only such a value is sent to the engine).
+ */
 export async function openShell(
   client: EngineClient,
-  containerId: string,
+  target: string | Pick<RunRecord, 'id' | 'project' | 'containerId'>,
   size?: { columns: number; rows: number },
   command: string[] = SHELL_COMMAND,
 ): Promise<ShellSession> {
   let exec: Docker.Exec;
   let stream: Duplex;
+  let docker: Docker;
   try {
-    const docker = await client.docker();
-    exec = await docker.getContainer(containerId).exec({
+    docker = await client.docker();
+  } catch (err) {
+    throw new Error(describeEngineProblem(explainEngineError(err)));
+  }
+  // checked before anything is sent: one sentence each when it is not a container, or not the run's
+  let container: Docker.Container;
+  if (typeof target === 'string') {
+    container = getContainer(docker, target);
+  } else {
+    const own = await runContainer(docker, target, target.project);
+    if (own === 'gone') throw new Error(`The container of run ${target.id} is gone: start the run again.`);
+    container = own.container;
+  }
+  try {
+    exec = await container.exec({
       Cmd: command,
       AttachStdin: true,
       AttachStdout: true,

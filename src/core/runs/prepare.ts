@@ -3,14 +3,15 @@
  * project's .env read, shared memory taken from its devcontainer.json (or sized from the machine), and the record of
  * the host the run is made on. Shared by the command line and the extension.
  */
-import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EngineClient } from '../docker/engine';
 import { probeHost } from '../gpu/nvidiaSmi';
 import type { HostGpuState } from '../gpu/types';
+import { errorMessage } from '../util/errors';
+import { readRegularFile, UnsafePathError } from '../util/safeFs';
 import { buildTarget, type BuiltImage } from './build';
-import { defaultShmBytes, parseEnvFile, runtimeFromDevcontainer } from './spec';
+import { defaultShmBytes, imageRefProblem, parseEnvFile, runtimeFromDevcontainer } from './spec';
 import { type SweepState, type SweepVariantState, sweepMountsWorkspace } from './sweep';
 import type { GpuSelection, ImageSource, RunHost, RunSpec } from './types';
 
@@ -26,38 +27,65 @@ export interface RunRequest {
   params?: Record<string, string>;
 }
 
-/** The image to run: builds a scaffold target (progress line by line), or uses the reference as given. */
+/** The most bytes the project's .env and devcontainer.json may have (real ones are a few KiB). */
+export const PROJECT_CONFIG_CAP = 1024 * 1024;
+
+/** An image reference the engine would not take (`..`, `/x`, `a//b`, `Ubuntu`): one sentence, thrown before any request. */
+export class ImageRefError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImageRefError';
+  }
+}
+
+/**
+ * The image to run: builds a scaffold target (progress line by line), or uses the reference as given once it is
+ * checked against Docker's reference grammar (ImageRefError otherwise).
+ */
 export async function resolveImage(
   client: EngineClient,
   projectRoot: string,
   source: ImageSource,
   options: { buildArgs?: Record<string, string>; onProgress?: (line: string) => void; signal?: AbortSignal } = {},
 ): Promise<{ image: string; built?: BuiltImage; mountWorkspace: boolean }> {
-  if (source.kind === 'image') return { image: source.ref, mountWorkspace: true };
+  if (source.kind === 'image') {
+    const problem = imageRefProblem(source.ref);
+    if (problem) throw new ImageRefError(problem);
+    return { image: source.ref, mountWorkspace: true };
+  }
   const built = await buildTarget(client, { projectRoot, target: source.target, ...options });
   return { image: built.tag, built, mountWorkspace: source.target === 'dev' };
 }
 
-/** The project's .env variables ({} when it has none); throws one sentence when it exists but cannot be read. */
+/**
+ * The project's .env variables ({} when it has none). Only a regular file inside the project, of at most
+ * PROJECT_CONFIG_CAP bytes, is read (a FIFO or a device is refused at once); otherwise throws one sentence.
+ */
 export async function readProjectEnv(projectRoot: string): Promise<Record<string, string>> {
   const file = path.join(projectRoot, '.env');
+  let text: string | null;
   try {
-    return parseEnvFile(await fsp.readFile(file, 'utf8'));
+    text = await readRegularFile(file, { root: projectRoot, cap: PROJECT_CONFIG_CAP });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new Error(`${file} cannot be read (${(err as Error).message}): fix its permissions or remove it.`);
+    if (err instanceof UnsafePathError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : errorMessage(err).replace(/\.$/, '');
+    throw new Error(`${file} cannot be read (${why}): fix its permissions or remove it.`);
   }
+  return text === null ? {} : parseEnvFile(text);
 }
 
 /** /dev/shm for the run: what the project's devcontainer.json asks for, else sized from this machine's memory. */
 export async function shmFor(projectRoot: string): Promise<number | 'host'> {
   const file = path.join(projectRoot, '.devcontainer', 'devcontainer.json');
-  let text: string;
+  let text: string | null;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    // a FIFO, a device, a link out of the project or a huge file is not read: the doctor reports it
+    text = await readRegularFile(file, { root: projectRoot, cap: PROJECT_CONFIG_CAP });
   } catch {
-    return defaultShmBytes(os.totalmem());
+    text = null;
   }
+  if (text === null) return defaultShmBytes(os.totalmem());
   try {
     return runtimeFromDevcontainer(text, file).shm ?? defaultShmBytes(os.totalmem());
   } catch {
@@ -91,14 +119,15 @@ export async function sweepSpecFor(
   sweep: SweepState,
   projectRoot: string,
 ): Promise<(variant: SweepVariantState, gpus: string[]) => RunSpec> {
-  const image = { image: sweep.image, mountWorkspace: sweepMountsWorkspace(sweep) };
-  const specs = new Map<number, RunSpec>();
-  for (const v of sweep.variants) {
-    const req = { projectRoot, command: v.command, gpus: { kind: 'none' as const }, env: sweep.env, sweepId: sweep.id };
-    specs.set(v.index, await runSpecFor({ ...req, params: v.params }, image));
-  }
+  // the project's .env and shm are read once for the whole sweep, not once per variant
+  const base = await runSpecFor(
+    { projectRoot, command: [], gpus: { kind: 'none' }, env: sweep.env, sweepId: sweep.id },
+    { image: sweep.image, mountWorkspace: sweepMountsWorkspace(sweep) },
+  );
   return (v, gpus) => ({
-    ...specs.get(v.index)!,
+    ...base,
+    command: v.command,
+    params: v.params,
     gpus: gpus.length ? { kind: 'devices', ids: gpus } : { kind: 'none' },
   });
 }

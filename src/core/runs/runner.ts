@@ -10,17 +10,78 @@ import * as path from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
-import type { EngineClient } from '../docker/engine';
+import { type EngineClient, getContainer, isContainerRef } from '../docker/engine';
 import { describeEngineProblem, explainEngineError } from '../docker/errors';
 import { writeFileAtomic } from '../util/atomic';
 import { CancellationError, errorMessage } from '../util/errors';
 import { explainRunExit } from './explain';
 import { containerCreateOptions, containerNameFor, newRunId } from './spec';
-import type { RunStore } from './store';
+import { type RunStore, STATE_DIR } from './store';
 import { LABELS, type RunHost, type RunRecord, type RunSpec } from './types';
 
 /** How many bytes of the end of a log are read to explain a failure and find the last metric. */
 export const LOG_TAIL_BYTES = 64 * 1024;
+
+/**
+ * A run's record names a container that is not that run's (not labelled as this run of this project), or something
+ * that is not a container id or name at all: records are files a cloned repository may have forged, so nothing is done
+ * to that container and the record is not updated from it. `message` is one sentence.
+ */
+export class ForeignContainerError extends Error {
+  override readonly name = 'ForeignContainerError';
+}
+
+/** The run's container, checked on the engine: it carries our labels for this run and this project. */
+export interface OwnContainer {
+  container: Docker.Container;
+  info: Docker.ContainerInspectInfo;
+}
+
+/**
+ * Looks up the container a run's record names and checks, before anything is done to it, that it is that run's: a
+ * container id or name (nothing else goes into the engine's API path), labelled with this run's id and this project.
+ * Returns 'gone' when the engine has no such container; throws ForeignContainerError when it is not the run's. The
+ * container returned is addressed by the engine's own id.
+ */
+export async function runContainer(
+  docker: Docker,
+  record: Pick<RunRecord, 'id' | 'containerId'>,
+  projectRoot: string,
+): Promise<OwnContainer | 'gone'> {
+  const ref = record.containerId;
+  const where = path.join(STATE_DIR, 'runs', record.id);
+  if (!isContainerRef(ref)) {
+    throw new ForeignContainerError(
+      `The record of run ${record.id} names ${JSON.stringify(ref)} as its container, which is not a container id or ` +
+        `name, so it is not sent to the Docker engine: delete ${where} if you did not make that run.`,
+    );
+  }
+  let info: Docker.ContainerInspectInfo;
+  try {
+    info = await getContainer(docker, ref).inspect();
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return 'gone';
+    throw new Error(describeEngineProblem(explainEngineError(err)));
+  }
+  const labels = info.Config?.Labels ?? {};
+  if (labels[LABELS.run] !== record.id || !(await sameProject(labels[LABELS.project], projectRoot))) {
+    throw new ForeignContainerError(
+      `The container ${ref} named by the record of run ${record.id} is not this run's container (it lacks the labels ` +
+        `of run ${record.id} of ${projectRoot}), so ML Containers leaves it alone: delete ${where} if you did not ` +
+        'make that run.',
+    );
+  }
+  return { container: docker.getContainer(info.Id), info };
+}
+
+/** A container's project label names `root` (as given, or the same folder through symlinks). */
+async function sameProject(label: string | undefined, root: string): Promise<boolean> {
+  if (!label || !path.isAbsolute(label)) return false;
+  if (path.resolve(label) === path.resolve(root)) return true;
+  const real = (p: string): Promise<string | undefined> => fsp.realpath(p).catch(() => undefined);
+  const [a, b] = await Promise.all([real(label), real(root)]);
+  return a !== undefined && a === b;
+}
 
 /** A run could not be started; `message` is one sentence, `record` the failed run's record. */
 export class RunStartError extends Error {
@@ -217,26 +278,41 @@ export class Runner {
     const record = await this.store.findRecord(runId);
     if (!record.containerId || isFinished(record)) return record;
     const docker = await this.connect();
-    const container = docker.getContainer(record.containerId);
+    const own = await runContainer(docker, record, this.store.root);
+    if (own === 'gone') return this.containerGone(record);
+    const container = own.container;
     const ctrl = new AbortController();
     const onAbort = (): void => ctrl.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     // a signal that fired before (`run --detach`, a window closed while the run started) fires no event again
     if (options.signal?.aborted) ctrl.abort();
     try {
-      const stream = (await container.logs({
-        follow: true,
-        stdout: true,
-        stderr: true,
-        abortSignal: ctrl.signal,
-      } as Docker.ContainerLogsOptions & { follow: true })) as NodeJS.ReadableStream;
-      await fsp.mkdir(this.store.runDir(record.id), { recursive: true });
       // one writer per run: a second follower (a viewer) only passes the output on
       const writes = options.writeLog !== false && !this.writing.has(record.id);
       if (writes) this.writing.add(record.id);
-      const sink: NodeJS.WritableStream = writes
-        ? fs.createWriteStream(this.store.logFile(record.id))
-        : new Writable({ write: (_chunk, _enc, done) => done() });
+      // log.txt inside the project (no link out of it), before the engine is asked for the stream
+      let sink: NodeJS.WritableStream = new Writable({ write: (_chunk, _enc, done) => done() });
+      if (writes) {
+        try {
+          sink = await this.store.createLogStream(record.id);
+        } catch (err) {
+          this.writing.delete(record.id);
+          throw err;
+        }
+      }
+      let stream: NodeJS.ReadableStream;
+      try {
+        stream = (await container.logs({
+          follow: true,
+          stdout: true,
+          stderr: true,
+          abortSignal: ctrl.signal,
+        } as Docker.ContainerLogsOptions & { follow: true })) as NodeJS.ReadableStream;
+      } catch (err) {
+        if (writes) this.writing.delete(record.id);
+        (sink as fs.WriteStream).destroy?.();
+        throw err;
+      }
       const onOutput = options.onOutput;
       // the engine sends a chunk per line: batch them (64 KiB or 50 ms) into one write and one onOutput call
       const tap = batchChunks(64 * 1024, 50, onOutput);
@@ -295,7 +371,7 @@ export class Runner {
     if (isFinished(latest)) return latest;
     const exitCode = info.State.ExitCode;
     const stoppedByUser = latest.stopRequestedAt !== null;
-    const tail = await readTail(this.store.logFile(record.id), LOG_TAIL_BYTES);
+    const tail = await this.store.readLogTail(record.id, LOG_TAIL_BYTES);
     const failure = explainRunExit({
       exitCode,
       oomKilled: info.State.OOMKilled,
@@ -328,14 +404,17 @@ export class Runner {
   async stop(runId: string, timeoutS = 10): Promise<RunRecord> {
     const found = await this.store.findRecord(runId);
     if (isFinished(found) || !found.containerId) return found;
+    const docker = await this.connect();
     // read again just before writing: the run may have ended meanwhile (its follower wrote how)
     const record = (await this.store.readRecord(found.id)) ?? found;
     if (isFinished(record) || !record.containerId) return record;
+    // the container is checked to be this run's before anything is written or sent
+    const own = await runContainer(docker, record, this.store.root);
     record.stopRequestedAt = new Date().toISOString();
     await this.store.writeRecord(record);
-    const docker = await this.connect();
+    if (own === 'gone') return this.containerGone(record);
     try {
-      await docker.getContainer(record.containerId).stop({ t: timeoutS });
+      await own.container.stop({ t: timeoutS });
     } catch (err) {
       const status = (err as { statusCode?: number }).statusCode;
       if (status !== 304 && status !== 404) throw new Error(describeEngineProblem(explainEngineError(err)));
@@ -349,15 +428,17 @@ export class Runner {
   async removeContainer(runId: string): Promise<RunRecord> {
     let record = await this.store.findRecord(runId);
     if (!record.containerId) return record;
-    if (!isFinished(record)) record = await this.stop(record.id);
     const docker = await this.connect();
-    const container = docker.getContainer(record.containerId!);
-    try {
-      await this.saveLog(record.id, container);
-      await container.remove({ force: true, v: true });
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 404) {
-        throw new Error(describeEngineProblem(explainEngineError(err)));
+    const own = await runContainer(docker, record, this.store.root);
+    if (!isFinished(record)) record = await this.stop(record.id);
+    if (own !== 'gone') {
+      try {
+        await this.saveLog(record.id, own.container);
+        await own.container.remove({ force: true, v: true });
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404) {
+          throw new Error(describeEngineProblem(explainEngineError(err)));
+        }
       }
     }
     record = (await this.store.readRecord(record.id)) ?? record;
@@ -369,8 +450,14 @@ export class Runner {
   /** Deletes a finished run's record and log (its container must be gone). */
   async deleteRecord(runId: string): Promise<void> {
     const record = await this.store.findRecord(runId);
-    if (record.containerId) await this.removeContainer(record.id);
-    await fsp.rm(this.store.runDir(record.id), { recursive: true, force: true });
+    if (record.containerId) {
+      // a record naming a container that is not its run's is deleted alone: that container is left as it is
+      await this.removeContainer(record.id).catch((err: unknown) => {
+        if (!(err instanceof ForeignContainerError)) throw err;
+        this.log(`run ${record.id}: ${err.message}`);
+      });
+    }
+    await this.store.removeRunDir(record.id);
   }
 
   /** Brings a record up to date with its container (for runs nobody follows: detached, or another window's). */
@@ -378,14 +465,9 @@ export class Runner {
     const record = await this.store.findRecord(runId);
     if (isFinished(record) || !record.containerId) return record;
     const docker = await this.connect();
-    const container = docker.getContainer(record.containerId);
-    let info: Docker.ContainerInspectInfo;
-    try {
-      info = await container.inspect();
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return this.containerGone(record);
-      throw new Error(describeEngineProblem(explainEngineError(err)));
-    }
+    const own = await runContainer(docker, record, this.store.root);
+    if (own === 'gone') return this.containerGone(record);
+    const { container, info } = own;
     if (info.State.Running || info.State.Status === 'created' || info.State.Restarting) return record;
     if (this.following.has(record.id)) return this.following.get(record.id)!;
     await this.saveLog(record.id, container);
@@ -396,8 +478,8 @@ export class Runner {
    * Every run of the project: the records, brought up to date, plus our containers on the engine that have no record
    * (a record deleted by hand, or written on another machine), which get one.
    */
-  async list(options: { refresh?: boolean } = {}): Promise<RunRecord[]> {
-    const records = await this.store.listRecords();
+  async list(options: { refresh?: boolean; warn?: (message: string) => void } = {}): Promise<RunRecord[]> {
+    const records = await this.store.listRecords(options.warn);
     const known = new Set(records.map((r) => r.id));
     const docker = await this.connect();
     const containers = await docker.listContainers({
@@ -412,7 +494,17 @@ export class Runner {
     }
     if (options.refresh === false) return records;
     const out: RunRecord[] = [];
-    for (const r of records) out.push(isFinished(r) ? r : await this.refresh(r.id).catch(() => r));
+    for (const r of records) {
+      // a record that cannot be brought up to date (its container is not its run's, …) is listed as it is
+      out.push(
+        isFinished(r)
+          ? r
+          : await this.refresh(r.id).catch((err: unknown) => {
+              options.warn?.(errorMessage(err));
+              return r;
+            }),
+      );
+    }
     return out.sort((a, b) => (a.id < b.id ? 1 : -1));
   }
 
@@ -471,7 +563,10 @@ export class Runner {
       (st) => st.size,
       () => 0,
     );
-    if (last.length === 0 || (size >= last.length && (await readTail(file, last.length)) === last.toString('utf8'))) {
+    if (
+      last.length === 0 ||
+      (size >= last.length && (await this.store.readLogTail(runId, last.length)) === last.toString('utf8'))
+    ) {
       return;
     }
     const whole = (await container.logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer;
@@ -482,9 +577,7 @@ export class Runner {
   }
 
   private async writeLogAtomic(runId: string, buf: Buffer): Promise<void> {
-    const file = this.store.logFile(runId);
-    await fsp.mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, buf);
+    await this.store.writeLog(runId, buf);
   }
 
   /**
@@ -495,7 +588,9 @@ export class Runner {
     const record = await this.store.findRecord(runId);
     if (!container) {
       if (!record.containerId) return;
-      container = (await this.connect()).getContainer(record.containerId);
+      const own = await runContainer(await this.connect(), record, this.store.root);
+      if (own === 'gone') return;
+      container = own.container;
     }
     const buf = (await container.logs({ follow: false, stdout: true, stderr: true })) as unknown as Buffer;
     const size = await fsp.stat(this.store.logFile(record.id)).then(
@@ -507,7 +602,7 @@ export class Runner {
 
   /** The end of a run's saved log (at most `bytes`). */
   async logTail(runId: string, bytes = LOG_TAIL_BYTES): Promise<string> {
-    return readTail(this.store.logFile(runId), bytes);
+    return this.store.readLogTail(runId, bytes);
   }
 
   private async connect(): Promise<Docker> {
@@ -651,21 +746,4 @@ function newRecord(
     warnings: [],
     ...fields,
   };
-}
-
-/** The last `bytes` of a file ('' when it does not exist). */
-export async function readTail(file: string, bytes: number): Promise<string> {
-  let fh: fsp.FileHandle | undefined;
-  try {
-    fh = await fsp.open(file, 'r');
-    const { size } = await fh.stat();
-    const start = Math.max(0, size - bytes);
-    const buf = Buffer.alloc(size - start);
-    await fh.read(buf, 0, buf.length, start);
-    return buf.toString('utf8');
-  } catch {
-    return '';
-  } finally {
-    await fh?.close();
-  }
 }

@@ -10,7 +10,11 @@ import { parse as parseDotenv } from 'dotenv';
 import { parse as parseJsonc, type ParseError, printParseErrorCode } from 'jsonc-parser';
 import { shmSizeFor } from '../scaffold/generate';
 import { runArgGroups } from '../scaffold/validate';
+import { assertJsoncDepth } from '../util/json';
 import { type GpuSelection, LABELS, type RunSpec, WORKSPACE_DIR } from './types';
+import { imageRefProblem } from '../docker/reference';
+
+export { imageRefProblem };
 
 /** Unlimited memlock and a 64 MB stack, as NVIDIA recommends for CUDA containers (the scaffold's runArgs too). */
 export const DEFAULT_ULIMITS: Docker.HostConfig['Ulimits'] = [
@@ -65,6 +69,8 @@ function projectSlug(projectRoot: string, max: number): string {
     .basename(projectRoot)
     .toLowerCase()
     .replace(/[^a-z0-9_.-]+/g, '-')
+    // an image name's separators are one `.` or `_`, `__`, or dashes: `a..b` or `a._b` would not be a valid tag
+    .replace(/[._-]{2,}/g, (run) => (/^(?:-+|__)$/.test(run) ? run : '-'))
     .replace(/^[^a-z0-9]+/, '')
     .slice(0, max)
     .replace(/[^a-z0-9]+$/, '');
@@ -148,6 +154,7 @@ export interface DevcontainerRuntime {
 
 /** Reads `--shm-size`/`--ipc=host` from a devcontainer.json's runArgs; throws with line and column when malformed. */
 export function runtimeFromDevcontainer(text: string, file: string): DevcontainerRuntime {
+  assertJsoncDepth(text, file);
   const errors: ParseError[] = [];
   const config = parseJsonc(text, errors, { allowTrailingComma: true }) as unknown;
   if (errors.length > 0) {

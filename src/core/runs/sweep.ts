@@ -11,9 +11,11 @@ import { parse as parseShell } from 'shell-quote';
 import { isMap, isScalar, isSeq, parseDocument, type Node as YamlNode, type Scalar } from 'yaml';
 import { writeFileAtomic } from '../util/atomic';
 import { CancellationError, errorMessage } from '../util/errors';
+import { TooDeeplyNestedError, yamlTooDeep } from '../util/json';
+import { readRegularFile, UnsafePathError } from '../util/safeFs';
 import { lastMetricLine } from './explain';
 import { isFinished, type Runner, RunStartError } from './runner';
-import { newRunId } from './spec';
+import { imageRefProblem, newRunId } from './spec';
 import type { RunStore } from './store';
 import type { RunRecord, RunSpec, RunState } from './types';
 
@@ -37,6 +39,80 @@ export class SweepFileError extends Error {
   }
 }
 
+/** How many runs one sweep may have unless the user raises it (`--max-variants`, `mlContainers.sweep.maxVariants`). */
+export const DEFAULT_MAX_VARIANTS = 1000;
+/** The most bytes a sweep file may have: a real one is a few hundred. */
+export const SWEEP_FILE_CAP = 1024 * 1024;
+/** The most bytes of argv and values all the variants of one sweep may carry (sweep.json is rewritten often). */
+const SWEEP_STATE_CAP = 64 * 1024 * 1024;
+
+export interface ParseSweepOptions {
+  /** Refuse a grid of more combinations than this (default DEFAULT_MAX_VARIANTS). */
+  maxVariants?: number;
+}
+
+/**
+ * The number of runs a grid makes (the product of its value counts), or null when it is more than `limit`: compared
+ * while multiplying, so a grid of 100^200 combinations is refused without being expanded or overflowing.
+ */
+export function countVariants(grid: Record<string, readonly unknown[]>, limit: number): number | null {
+  let n = 1;
+  for (const values of Object.values(grid)) {
+    n *= values.length;
+    if (n > limit) return null;
+  }
+  return n;
+}
+
+/** Throws SweepFileError when the grid makes more than `limit` runs, saying how many and how to raise the limit. */
+function checkGridSize(grid: Record<string, readonly unknown[]>, limit: number, where: string): void {
+  if (countVariants(grid, limit) !== null) return;
+  const counts = Object.entries(grid).map(([name, values]) => ({ name, n: values.length }));
+  // the exact product while it is a safe integer, else a bound: never Infinity or 1e+200
+  let total = 1;
+  let exact = true;
+  for (const { n } of counts) {
+    if (total * n > Number.MAX_SAFE_INTEGER) {
+      exact = false;
+      break;
+    }
+    total *= n;
+  }
+  const factors = counts
+    .slice(0, 6)
+    .map((c) => `${c.n} ${c.name}`)
+    .join(' × ');
+  const more = counts.length > 6 ? ` × … (${counts.length} parameters)` : '';
+  throw new SweepFileError(
+    `${where}: the grid makes ${exact ? total : `more than ${Number.MAX_SAFE_INTEGER}`} runs (${factors}${more}), ` +
+      `more than the ${limit} runs a sweep may start; use fewer values, or raise the limit with --max-variants N ` +
+      '(the mlContainers.sweep.maxVariants setting in the editor).',
+  );
+}
+
+/**
+ * Reads a sweep file as text, or returns null when it does not exist. Only a regular file of at most SWEEP_FILE_CAP
+ * bytes is read (a FIFO or a device is refused at once, never waited on); any other problem is a SweepFileError of
+ * one sentence.
+ */
+export async function readSweepFileText(file: string, root?: string): Promise<string | null> {
+  try {
+    return await readRegularFile(file, { cap: SWEEP_FILE_CAP, ...(root !== undefined ? { root } : {}) });
+  } catch (err) {
+    if (err instanceof UnsafePathError) throw new SweepFileError(err.message);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied; fix its permissions'
+        : code === 'ELOOP'
+          ? 'it is a loop of symbolic links; replace it with a file'
+          : code === 'ENOTDIR'
+            ? 'a folder on its path is a file; check the path'
+            : `${errorMessage(err)}; check the file`;
+    throw new SweepFileError(`The sweep file ${file} cannot be read (${why}).`);
+  }
+}
+
 const KEYS = new Set(['command', 'grid', 'gpusPerRun', 'maxParallel', 'runsPerGpu', 'env']);
 /** Shell operators have no meaning without a shell: they are refused, not silently passed as arguments. */
 const OPERATOR_HINT =
@@ -44,7 +120,8 @@ const OPERATOR_HINT =
   '["bash", "-c", "python train.py --lr \\"$0\\" | tee out.log", "{lr}"]';
 
 /** Parses and checks a sweep file; errors name the file, the line and what to write instead. */
-export function parseSweepFile(text: string, file = 'sweep.yaml'): SweepFile {
+export function parseSweepFile(text: string, file = 'sweep.yaml', options: ParseSweepOptions = {}): SweepFile {
+  if (yamlTooDeep(text)) throw new SweepFileError(new TooDeeplyNestedError(file).message);
   const doc = parseDocument(text, { prettyErrors: false });
   const where = (node: YamlNode | null | undefined): string => {
     const offset = node?.range?.[0];
@@ -89,14 +166,39 @@ export function parseSweepFile(text: string, file = 'sweep.yaml'): SweepFile {
         `${where(item.key as YamlNode)}: "${name}" is not a parameter name (letters, digits, _ and -).`,
       );
     }
-    const values = item.value;
-    if (isSeq(values) && values.items.length > 0 && values.items.every((n) => isScalar(n))) {
+    const values = item.value as YamlNode | null;
+    const notValues = (found: string): SweepFileError =>
+      new SweepFileError(
+        `${where(values ?? (item.key as YamlNode))}: "${name}" must be a list of plain values (numbers or strings), ` +
+          `but ${found}; write e.g. ${name}: [0.1, 0.01].`,
+      );
+    if (isSeq(values)) {
+      if (values.items.length === 0) throw notValues('the list is empty');
+      const i = values.items.findIndex((n) => !isScalar(n) || n.value === null);
+      if (i >= 0) throw notValues(`its item ${i + 1} is ${kindOfNode(values.items[i] as YamlNode | null)}`);
       grid[name] = values.items.map((n) => scalarText(n as Scalar));
-    } else if (isScalar(values)) {
+    } else if (isScalar(values) && values.value !== null) {
       grid[name] = [scalarText(values)];
     } else {
-      throw new SweepFileError(`${where((values as YamlNode) ?? item.key)}: "${name}" needs a list of values.`);
+      throw notValues(`it ${values === null || isScalar(values) ? 'has no value' : `is ${kindOfNode(values)}`}`);
     }
+  }
+  const count = countVariants(grid, options.maxVariants ?? DEFAULT_MAX_VARIANTS);
+  if (count === null) checkGridSize(grid, options.maxVariants ?? DEFAULT_MAX_VARIANTS, file);
+  // each variant keeps its own argv in sweep.json, written after every change: bound what the grid makes of it
+  const longest = (name: string): number => Math.max(0, ...(grid[name] ?? []).map((v) => v.length));
+  let perVariant = 0;
+  for (const token of command) {
+    perVariant += token.length;
+    for (const m of token.matchAll(/\{([^{}]*)\}/g)) perVariant += longest(m[1]!);
+  }
+  for (const name of Object.keys(grid)) perVariant += name.length + longest(name);
+  if (perVariant * (count ?? 0) > SWEEP_STATE_CAP) {
+    throw new SweepFileError(
+      `${file}: the grid's ${count} runs would carry ${Math.ceil((perVariant * count!) / 1024 / 1024)} MiB of ` +
+        `commands and values, more than the ${SWEEP_STATE_CAP / 1024 / 1024} MiB a sweep may record; shorten the ` +
+        'command or the values, or use fewer of them.',
+    );
   }
   const used = new Set<string>();
   for (const token of command) {
@@ -139,6 +241,15 @@ export function parseSweepFile(text: string, file = 'sweep.yaml'): SweepFile {
   };
 }
 
+/** What a YAML node is, for messages: `a mapping`, `a list`, `empty`. */
+function kindOfNode(node: YamlNode | null | undefined): string {
+  if (node === null || node === undefined) return 'empty';
+  if (isMap(node)) return 'a mapping';
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) return node.value === null ? 'empty' : 'a plain value';
+  return 'not a plain value';
+}
+
 /** A scalar as the user wrote it (`1e-4` stays `1e-4`, `0.10` stays `0.10`). */
 function scalarText(n: Scalar): string {
   if (n.type === 'PLAIN' && typeof n.source === 'string') return n.source;
@@ -171,8 +282,12 @@ export interface Variant {
   params: Record<string, string>;
 }
 
-/** The grid's cartesian product, the last parameter varying fastest. */
-export function expandGrid(grid: Record<string, string[]>): Variant[] {
+/**
+ * The grid's cartesian product, the last parameter varying fastest. Throws SweepFileError, before expanding anything,
+ * when it would make more than `maxVariants` runs.
+ */
+export function expandGrid(grid: Record<string, string[]>, maxVariants = DEFAULT_MAX_VARIANTS): Variant[] {
+  checkGridSize(grid, maxVariants, 'The sweep');
   let combos: Record<string, string>[] = [{}];
   for (const [name, values] of Object.entries(grid)) {
     combos = combos.flatMap((c) => values.map((v) => ({ ...c, [name]: v })));
@@ -291,6 +406,8 @@ export function newSweep(opts: {
   image: string;
   gpus: string[];
   mountWorkspace?: boolean;
+  /** Refuse a grid of more runs than this (default DEFAULT_MAX_VARIANTS). */
+  maxVariants?: number;
 }): SweepState {
   const pool = new GpuPool(opts.gpus, opts.sweep.gpusPerRun, opts.sweep.runsPerGpu, opts.sweep.maxParallel);
   return {
@@ -309,7 +426,7 @@ export function newSweep(opts: {
     explanation: null,
     env: opts.sweep.env,
     ...(opts.mountWorkspace !== undefined ? { mountWorkspace: opts.mountWorkspace } : {}),
-    variants: expandGrid(opts.sweep.grid).map((v) => ({
+    variants: expandGrid(opts.sweep.grid, opts.maxVariants).map((v) => ({
       ...v,
       command: commandFor(opts.sweep.command, v.params),
       state: 'queued',
@@ -321,12 +438,61 @@ export function newSweep(opts: {
   };
 }
 
+/**
+ * A recorded sweep, or undefined when there is none, or when sweep.json is not a regular file inside the project or
+ * does not look like a sweep (a repository may carry a crafted one).
+ */
 export async function readSweep(store: RunStore, sweepId: string): Promise<SweepState | undefined> {
   try {
-    return JSON.parse(await fsp.readFile(store.sweepFile(sweepId), 'utf8')) as SweepState;
+    const text = await readRegularFile(store.sweepFile(sweepId), { root: store.root });
+    if (text === null) return undefined;
+    const s = JSON.parse(text) as unknown;
+    return looksLikeSweep(s) ? s : undefined;
   } catch {
     return undefined;
   }
+}
+
+const SWEEP_STATES = new Set(['running', 'succeeded', 'failed', 'cancelled']);
+
+/** The shape of a SweepState, as far as the code that reads one relies on it. */
+function looksLikeSweep(s: unknown): s is SweepState {
+  if (typeof s !== 'object' || s === null) return false;
+  const o = s as Record<string, unknown>;
+  const strings = (a: unknown): boolean => Array.isArray(a) && a.every((x) => typeof x === 'string');
+  const record = (r: unknown): boolean =>
+    typeof r === 'object' && r !== null && !Array.isArray(r) && Object.values(r).every((x) => typeof x === 'string');
+  return (
+    typeof o.id === 'string' &&
+    typeof o.project === 'string' &&
+    typeof o.file === 'string' &&
+    typeof o.image === 'string' &&
+    strings(o.gpus) &&
+    typeof o.gpusPerRun === 'number' &&
+    typeof o.runsPerGpu === 'number' &&
+    typeof o.maxParallel === 'number' &&
+    typeof o.state === 'string' &&
+    SWEEP_STATES.has(o.state) &&
+    (o.env === undefined || record(o.env)) &&
+    (o.owner === null ||
+      (typeof o.owner === 'object' &&
+        Number.isSafeInteger((o.owner as { pid?: unknown }).pid) &&
+        (o.owner as { pid: number }).pid > 0 &&
+        typeof (o.owner as { hostname?: unknown }).hostname === 'string')) &&
+    Array.isArray(o.variants) &&
+    o.variants.every((v: unknown) => {
+      if (typeof v !== 'object' || v === null) return false;
+      const x = v as Record<string, unknown>;
+      return (
+        typeof x.index === 'number' &&
+        record(x.params) &&
+        strings(x.command) &&
+        typeof x.state === 'string' &&
+        (x.runId === null || typeof x.runId === 'string') &&
+        strings(x.gpus)
+      );
+    })
+  );
 }
 
 /** Every sweep recorded for the project, newest first. */
@@ -357,6 +523,10 @@ export function ownerAlive(sweep: SweepState): boolean {
 /** Engine problems that would fail every run the same way: the sweep stops instead of failing each run. */
 const FATAL_PROBLEMS = new Set([
   'engine-unreachable',
+  'unsupported-docker-host',
+  'api-version-too-new',
+  'api-version-too-old',
+  'registry-unreachable',
   'engine-permission-denied',
   'engine-timeout',
   'no-container-gpu-runtime',
@@ -388,6 +558,9 @@ export interface SweepRunOptions {
  * every change.
  */
 export async function runSweep(sweep: SweepState, options: SweepRunOptions): Promise<SweepState> {
+  // a sweep.json may come with the repository: its image reaches the engine's API as a URL path
+  const problem = imageRefProblem(sweep.image);
+  if (problem) throw new Error(`Sweep ${sweep.id} records an image that is not valid: ${problem}`);
   const release = await lockSweep(options.runner.store, sweep.id, options.takeOver === true);
   try {
     return await superviseSweep(sweep, options);
@@ -413,9 +586,15 @@ async function lockSweep(store: RunStore, sweepId: string, takeOver: boolean): P
     }
     let owner: { pid: number; hostname: string } | null = null;
     try {
-      owner = JSON.parse(await fsp.readFile(file, 'utf8')) as { pid: number; hostname: string };
+      const o = JSON.parse((await readRegularFile(file, { root: store.root, cap: 64 * 1024 })) ?? 'null') as unknown;
+      const valid = typeof o === 'object' && o !== null;
+      const { pid, hostname } = (valid ? o : {}) as { pid?: unknown; hostname?: unknown };
+      owner =
+        Number.isSafeInteger(pid) && (pid as number) > 0 && typeof hostname === 'string'
+          ? { pid: pid as number, hostname }
+          : null;
     } catch {
-      owner = null; // half-written or unreadable: treat as stale
+      owner = null; // half-written, unreadable or not a file: treat as stale
     }
     if (owner && !takeOver && ownerAlive({ owner } as SweepState)) {
       throw new Error(
@@ -434,143 +613,180 @@ async function superviseSweep(sweep: SweepState, options: SweepRunOptions): Prom
   let writing = Promise.resolve();
   const persist = (): Promise<void> => {
     const snapshot = JSON.stringify(sweep, null, 2);
-    writing = writing.then(async () => {
-      await fsp.mkdir(path.dirname(store.sweepFile(sweep.id)), { recursive: true });
-      await writeFileAtomic(store.sweepFile(sweep.id), `${snapshot}\n`);
-    });
+    // one write after the other; a failed write does not stop the ones after it (the last state still lands)
+    writing = writing
+      .catch(() => undefined)
+      .then(async () => {
+        await fsp.mkdir(path.dirname(store.sweepFile(sweep.id)), { recursive: true });
+        await writeFileAtomic(store.sweepFile(sweep.id), `${snapshot}\n`);
+      });
     options.onChange?.(sweep);
     return writing;
   };
-  await store.ensure();
-  sweep.owner = { pid: process.pid, hostname: os.hostname() };
-  sweep.state = 'running';
-  const pool = new GpuPool(sweep.gpus, sweep.gpusPerRun, sweep.runsPerGpu, sweep.maxParallel);
   const active = new Map<number, Promise<void>>();
-  let fatal: string | null = null;
-  const cancelled = (): boolean => options.signal?.aborted === true;
-  const detached = (): boolean => options.detach?.aborted === true;
-
-  const settle = (v: SweepVariantState, record: RunRecord): void => {
-    if (!isFinished(record)) return; // still running (we only stopped following)
-    v.state = record.state;
-    v.exitCode = record.exitCode;
-    v.explanation = record.explanation;
-  };
-  const watch = (v: SweepVariantState, done: Promise<RunRecord>): void => {
-    const p = done
-      .then(
-        (record) => settle(v, record),
-        (err: unknown) => {
-          v.state = 'failed';
-          v.explanation = errorMessage(err);
-        },
-      )
-      .then(async () => {
-        if (v.state !== 'running') pool.release(v.gpus);
-        active.delete(v.index);
-        await persist();
-      });
-    active.set(v.index, p);
-  };
-  const follow = { signal: options.detach };
-
-  // resume: variants that were running when the last supervisor went away
-  for (const v of sweep.variants) {
-    if (v.state !== 'running' || !v.runId) continue;
-    if (!(await store.readRecord(v.runId))) {
-      v.state = 'queued'; // never really started: run it again
-      v.runId = null;
-      continue;
-    }
-    // an engine error here is thrown: re-queueing would start a second container beside one that may still run
-    const record = await runner.refresh(v.runId);
-    pool.hold(v.gpus);
-    if (isFinished(record)) {
-      settle(v, record);
-      pool.release(v.gpus);
-      continue;
-    }
-    watch(
-      v,
-      runner.follow(record.id, {
-        ...follow,
-        onOutput: options.onOutput ? (c) => options.onOutput!(v, c) : undefined,
-      }),
-    );
-  }
-  await persist();
-
-  const onCancel = (): void => {
-    for (const v of sweep.variants) {
-      if (v.state === 'running' && v.runId) void runner.stop(v.runId).catch(() => undefined);
-    }
-  };
-  options.signal?.addEventListener('abort', onCancel, { once: true });
-  // one listener per signal for the whole sweep (not one per wait)
-  const aborted = abortPromise(options.signal, options.detach);
   try {
-    for (;;) {
-      if (cancelled() || detached()) break;
-      let startedOne = false;
-      for (const v of sweep.variants) {
-        if (v.state !== 'queued' || fatal) continue;
-        const gpus = pool.acquire();
-        if (gpus === null) break;
-        v.gpus = gpus;
-        v.state = 'running';
-        v.runId = newRunId();
-        await persist();
-        try {
-          const started = await runner.start(options.specFor(v, gpus), {
-            runId: v.runId,
-            ...follow,
-            onOutput: options.onOutput ? (c) => options.onOutput!(v, c) : undefined,
-          });
-          watch(v, started.done);
-          // cancelled while it was starting: its container did not exist yet when the others were stopped
-          if (cancelled()) void runner.stop(started.record.id).catch(() => undefined);
-          startedOne = true;
-        } catch (err) {
-          pool.release(gpus);
-          v.state = 'failed';
-          v.explanation = errorMessage(err);
-          if (err instanceof RunStartError && FATAL_PROBLEMS.has(err.problemId)) fatal = err.message;
-          await persist();
-        }
-        if (cancelled() || detached()) break;
+    return await supervise();
+  } catch (err) {
+    if (err instanceof CancellationError && sweep.state === 'cancelled') throw err; // finalised already
+    // whatever failed, the sweep ends recorded: its runs stopped, the queued ones not started, no owner
+    const why = errorMessage(err);
+    for (const v of sweep.variants) {
+      if (v.state === 'running' && v.runId) {
+        void runner.stop(v.runId).catch(() => undefined);
+        v.state = 'stopped';
+        v.explanation = `Stopped: the sweep failed (${why})`;
+      } else if (v.state === 'queued' || v.state === 'running') {
+        v.state = 'not-started';
+        v.explanation = 'Not started: the sweep failed.';
       }
-      if (active.size === 0 && (fatal || !sweep.variants.some((v) => v.state === 'queued'))) break;
-      if (active.size === 0 && !startedOne) break; // nothing can start (cannot happen with a valid pool)
-      if (active.size > 0) await Promise.race([...active.values(), aborted]);
     }
-    if (detached() && !cancelled()) {
-      // the follows end at once (they share the detach signal): let them settle before the last write of sweep.json
+    sweep.state = 'failed';
+    sweep.explanation = why;
+    sweep.finishedAt = new Date().toISOString();
+    sweep.owner = null;
+    await persist().catch(() => undefined);
+    throw err;
+  }
+
+  async function supervise(): Promise<SweepState> {
+    await store.ensure();
+    sweep.owner = { pid: process.pid, hostname: os.hostname() };
+    sweep.state = 'running';
+    const pool = new GpuPool(sweep.gpus, sweep.gpusPerRun, sweep.runsPerGpu, sweep.maxParallel);
+    let fatal: string | null = null;
+    let fatalAt = -1;
+    const cancelled = (): boolean => options.signal?.aborted === true;
+    const detached = (): boolean => options.detach?.aborted === true;
+
+    const settle = (v: SweepVariantState, record: RunRecord): void => {
+      if (!isFinished(record)) return; // still running (we only stopped following)
+      v.state = record.state;
+      v.exitCode = record.exitCode;
+      v.explanation = record.explanation;
+    };
+    const watch = (v: SweepVariantState, done: Promise<RunRecord>): void => {
+      const p = done
+        .then(
+          (record) => settle(v, record),
+          (err: unknown) => {
+            v.state = 'failed';
+            v.explanation = errorMessage(err);
+          },
+        )
+        .then(async () => {
+          if (v.state !== 'running') pool.release(v.gpus);
+          active.delete(v.index);
+          await persist();
+        });
+      active.set(v.index, p);
+    };
+    const follow = { signal: options.detach };
+
+    // resume: variants that were running when the last supervisor went away
+    for (const v of sweep.variants) {
+      if (v.state !== 'running' || !v.runId) continue;
+      if (!(await store.readRecord(v.runId))) {
+        v.state = 'queued'; // never really started: run it again
+        v.runId = null;
+        continue;
+      }
+      // an engine error here is thrown: re-queueing would start a second container beside one that may still run
+      const record = await runner.refresh(v.runId);
+      pool.hold(v.gpus);
+      if (isFinished(record)) {
+        settle(v, record);
+        pool.release(v.gpus);
+        continue;
+      }
+      watch(
+        v,
+        runner.follow(record.id, {
+          ...follow,
+          onOutput: options.onOutput ? (c) => options.onOutput!(v, c) : undefined,
+        }),
+      );
+    }
+    await persist();
+
+    const onCancel = (): void => {
+      for (const v of sweep.variants) {
+        if (v.state === 'running' && v.runId) void runner.stop(v.runId).catch(() => undefined);
+      }
+    };
+    options.signal?.addEventListener('abort', onCancel, { once: true });
+    // one listener per signal for the whole sweep (not one per wait)
+    const aborted = abortPromise(options.signal, options.detach);
+    try {
+      for (;;) {
+        if (cancelled() || detached()) break;
+        let startedOne = false;
+        for (const v of sweep.variants) {
+          if (v.state !== 'queued' || fatal) continue;
+          const gpus = pool.acquire();
+          if (gpus === null) break;
+          v.gpus = gpus;
+          v.state = 'running';
+          v.runId = newRunId();
+          await persist();
+          try {
+            const started = await runner.start(options.specFor(v, gpus), {
+              runId: v.runId,
+              ...follow,
+              onOutput: options.onOutput ? (c) => options.onOutput!(v, c) : undefined,
+            });
+            watch(v, started.done);
+            // cancelled while it was starting: its container did not exist yet when the others were stopped
+            if (cancelled()) void runner.stop(started.record.id).catch(() => undefined);
+            startedOne = true;
+          } catch (err) {
+            pool.release(gpus);
+            v.state = 'failed';
+            v.explanation = errorMessage(err);
+            // an engine problem fails every run the same way, and so does an error that is not the engine refusing
+            // this run (the engine not reachable or not answering, the records not writable): stop the sweep here
+            if (!(err instanceof RunStartError) || FATAL_PROBLEMS.has(err.problemId)) {
+              fatal = v.explanation;
+              fatalAt = v.index;
+            }
+            await persist();
+          }
+          if (cancelled() || detached()) break;
+        }
+        if (active.size === 0 && (fatal || !sweep.variants.some((v) => v.state === 'queued'))) break;
+        if (active.size === 0 && !startedOne) break; // nothing can start (cannot happen with a valid pool)
+        if (active.size > 0) await Promise.race([...active.values(), aborted]);
+      }
+      if (detached() && !cancelled()) {
+        // the follows end at once (they share the detach signal): let them settle before the last write of sweep.json
+        await Promise.all(active.values());
+        sweep.owner = null;
+        await persist();
+        return sweep;
+      }
       await Promise.all(active.values());
-      sweep.owner = null;
-      await persist();
-      return sweep;
+    } finally {
+      options.signal?.removeEventListener('abort', onCancel);
     }
-    await Promise.all(active.values());
-  } finally {
-    options.signal?.removeEventListener('abort', onCancel);
-  }
-  for (const v of sweep.variants) {
-    if (v.state === 'queued') {
-      v.state = 'not-started';
-      v.explanation = fatal ? `Not started: ${fatal}` : 'Not started: the sweep was cancelled.';
+    for (const v of sweep.variants) {
+      if (v.state === 'queued') {
+        v.state = 'not-started';
+        v.explanation = fatal
+          ? `Not started: the sweep stopped when run ${fatalAt} could not start.`
+          : 'Not started: the sweep was cancelled.';
+      }
     }
+    sweep.state = cancelled()
+      ? 'cancelled'
+      : sweep.variants.every((v) => v.state === 'succeeded')
+        ? 'succeeded'
+        : 'failed';
+    sweep.explanation = fatal;
+    sweep.finishedAt = new Date().toISOString();
+    sweep.owner = null;
+    await persist();
+    if (cancelled()) throw new CancellationError('The sweep was cancelled; its started runs were stopped.');
+    return sweep;
   }
-  sweep.state = cancelled()
-    ? 'cancelled'
-    : sweep.variants.every((v) => v.state === 'succeeded')
-      ? 'succeeded'
-      : 'failed';
-  sweep.explanation = fatal;
-  sweep.finishedAt = new Date().toISOString();
-  sweep.owner = null;
-  await persist();
-  if (cancelled()) throw new CancellationError('The sweep was cancelled; its started runs were stopped.');
-  return sweep;
 }
 
 function abortPromise(...signals: (AbortSignal | undefined)[]): Promise<void> {

@@ -96,3 +96,94 @@ export const LABELS = {
 
 /** Where the project is mounted in dev containers (the scaffold's WORKDIR). */
 export const WORKSPACE_DIR = '/workspace';
+
+const RUN_STATES: readonly RunState[] = ['created', 'running', 'succeeded', 'failed', 'stopped'];
+
+type Check = (v: unknown) => boolean;
+const isString: Check = (v) => typeof v === 'string';
+const isBool: Check = (v) => typeof v === 'boolean';
+const isInt: Check = (v) => typeof v === 'number' && Number.isSafeInteger(v);
+const orNull =
+  (c: Check): Check =>
+  (v) =>
+    v === null || c(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const arrayOf =
+  (c: Check): Check =>
+  (v) =>
+    Array.isArray(v) && v.every(c);
+const recordOf =
+  (c: Check): Check =>
+  (v) =>
+    isObject(v) && Object.values(v).every(c);
+const isGpuSelection: Check = (v) =>
+  isObject(v) &&
+  (v.kind === 'all' ||
+    v.kind === 'none' ||
+    (v.kind === 'devices' && arrayOf((id) => typeof id === 'string' && /^[\w./:-]{1,128}$/.test(id))(v.ids)));
+const isHost: Check = (v) =>
+  isObject(v) &&
+  isString(v.dockerHost) &&
+  orNull(isString)(v.engineVersion) &&
+  orNull(isString)(v.driverVersion) &&
+  arrayOf((g) => isObject(g) && isInt(g.index) && orNull(isString)(g.name) && orNull(isString)(g.uuid))(v.gpus);
+
+/** Each field of a record and its check; `fallback` when a record of an older version lacks the field. */
+const RECORD_FIELDS: Record<keyof RunRecord, { check: Check; fallback?: () => unknown }> = {
+  id: { check: isString },
+  project: { check: isString },
+  projectName: { check: isString },
+  state: { check: (v) => RUN_STATES.includes(v as RunState) },
+  containerId: { check: orNull(isString) },
+  containerName: { check: isString },
+  image: { check: isString },
+  imageId: { check: orNull(isString) },
+  repoDigests: { check: arrayOf(isString), fallback: () => [] },
+  command: { check: arrayOf(isString) },
+  gpus: { check: isGpuSelection },
+  mountWorkspace: { check: isBool, fallback: () => false },
+  requestedPorts: { check: arrayOf(isInt), fallback: () => [] },
+  memoryBytes: { check: (v) => v === undefined || (isInt(v) && (v as number) > 0) },
+  ports: { check: recordOf(isInt), fallback: () => ({}) },
+  sweepId: { check: orNull(isString), fallback: () => null },
+  params: { check: recordOf(isString), fallback: () => ({}) },
+  createdAt: { check: isString },
+  startedAt: { check: orNull(isString), fallback: () => null },
+  finishedAt: { check: orNull(isString), fallback: () => null },
+  stopRequestedAt: { check: orNull(isString), fallback: () => null },
+  exitCode: { check: orNull(isInt), fallback: () => null },
+  oomKilled: { check: isBool, fallback: () => false },
+  explanation: { check: orNull(isString), fallback: () => null },
+  warnings: { check: arrayOf(isString), fallback: () => [] },
+  host: {
+    check: isHost,
+    fallback: () => ({ dockerHost: '', engineVersion: null, driverVersion: null, gpus: [] }),
+  },
+};
+
+/**
+ * Checks that a parsed run.json has the shape of a RunRecord (records are files a cloned repository may have forged or
+ * broken): each field of its type; fields that older versions did not write get their defaults. Returns the record
+ * (only the known fields), or what is wrong with it, as a phrase (`its gpus is not …`).
+ */
+export function validateRunRecord(value: unknown): { ok: true; record: RunRecord } | { ok: false; problem: string } {
+  if (!isObject(value)) {
+    return {
+      ok: false,
+      problem: `it is not an object (${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value})`,
+    };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, { check, fallback }] of Object.entries(RECORD_FIELDS)) {
+    let v = value[key];
+    if (v === undefined && fallback) v = fallback();
+    if (!check(v)) {
+      return {
+        ok: false,
+        problem: v === undefined ? `it has no ${key}` : `its ${key} is not what a run record has there`,
+      };
+    }
+    if (v !== undefined) out[key] = v;
+  }
+  return { ok: true, record: out as unknown as RunRecord };
+}

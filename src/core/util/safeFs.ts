@@ -31,6 +31,9 @@ async function realOrSelf(p: string): Promise<string> {
   try {
     return await fsp.realpath(p);
   } catch {
+    // a dangling symlink: where it points (creating through it would create there)
+    const target = await fsp.readlink(p).catch(() => undefined);
+    if (target !== undefined) return path.resolve(await realOrSelf(path.dirname(p)), target);
     return path.resolve(p);
   }
 }
@@ -86,9 +89,36 @@ export async function readRegularFile(file: string, opts: SafeReadOptions = {}):
   return buf === null ? null : new TextDecoder('utf-8').decode(buf).replace(/^\uFEFF/, '');
 }
 
-/** Like readRegularFile, the bytes. */
-export async function readRegularBytes(file: string, opts: SafeReadOptions = {}): Promise<Buffer | null> {
-  const cap = opts.cap ?? DEFAULT_READ_CAP;
+const READ_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY;
+
+/** Throws UnsafePathError unless `st` (of an open `file`) is a regular file of at most `cap` bytes. */
+function checkRegular(file: string, st: fs.Stats, cap: number): void {
+  if (st.isDirectory()) throw new UnsafePathError(`${file} is a folder, not a file.`, 'not-regular', file);
+  if (!st.isFile()) {
+    throw new UnsafePathError(
+      `${file} is not a regular file (${kindOf(st)}), so it is not read; replace it with a regular file.`,
+      'not-regular',
+      file,
+    );
+  }
+  if (st.size > cap) {
+    throw new UnsafePathError(
+      `${file} is ${mib(st.size)}, more than the ${mib(cap)} this file may have; it is not read.`,
+      'too-large',
+      file,
+    );
+  }
+}
+
+/**
+ * Opens a regular file for reading (never blocking on a FIFO or a device), or returns null when it does not exist.
+ * Throws UnsafePathError for anything but a regular file, for a path that leaves `root` through a symlink, and (with
+ * `cap`) for a file bigger than the cap. The caller closes the handle.
+ */
+export async function openRegularFile(
+  file: string,
+  opts: SafeReadOptions = {},
+): Promise<{ handle: fsp.FileHandle; stat: fs.Stats } | null> {
   if (opts.root !== undefined) {
     try {
       await fsp.lstat(file);
@@ -100,31 +130,29 @@ export async function readRegularBytes(file: string, opts: SafeReadOptions = {})
   }
   let handle: fsp.FileHandle;
   try {
-    handle = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+    handle = await fsp.open(file, READ_FLAGS);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
   try {
-    const st = await handle.stat();
-    if (st.isDirectory()) {
-      throw new UnsafePathError(`${file} is a folder, not a file.`, 'not-regular', file);
-    }
-    if (!st.isFile()) {
-      throw new UnsafePathError(
-        `${file} is not a regular file (${kindOf(st)}), so it is not read; replace it with a regular file.`,
-        'not-regular',
-        file,
-      );
-    }
-    if (st.size > cap) {
-      throw new UnsafePathError(
-        `${file} is ${mib(st.size)}, more than the ${mib(cap)} this file may have; it is not read.`,
-        'too-large',
-        file,
-      );
-    }
-    const buf = Buffer.alloc(Math.min(st.size, cap) + 1);
+    const stat = await handle.stat();
+    checkRegular(file, stat, opts.cap ?? Number.MAX_SAFE_INTEGER);
+    return { handle, stat };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** Like readRegularFile, the bytes. */
+export async function readRegularBytes(file: string, opts: SafeReadOptions = {}): Promise<Buffer | null> {
+  const cap = opts.cap ?? DEFAULT_READ_CAP;
+  const opened = await openRegularFile(file, { ...opts, cap });
+  if (!opened) return null;
+  const { handle, stat } = opened;
+  try {
+    const buf = Buffer.alloc(Math.min(stat.size, cap) + 1);
     let got = 0;
     for (;;) {
       const { bytesRead } = await handle.read(buf, got, buf.length - got, got);
@@ -141,31 +169,35 @@ export async function readRegularBytes(file: string, opts: SafeReadOptions = {})
   }
 }
 
+/** The last `bytes` of a regular file as UTF-8 ('' when it does not exist, or is not a regular file inside `root`). */
+export async function readRegularTail(file: string, bytes: number, opts: { root?: string } = {}): Promise<string> {
+  let opened: Awaited<ReturnType<typeof openRegularFile>> = null;
+  try {
+    opened = await openRegularFile(file, opts);
+    if (!opened) return '';
+    const start = Math.max(0, opened.stat.size - bytes);
+    const buf = Buffer.alloc(opened.stat.size - start);
+    await opened.handle.read(buf, 0, buf.length, start);
+    return buf.toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    await opened?.handle.close();
+  }
+}
+
 /** Like readRegularBytes, synchronous (for the few synchronous readers). */
 export function readRegularFileSync(file: string, cap = DEFAULT_READ_CAP): string | null {
   let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+    fd = fs.openSync(file, READ_FLAGS);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) {
-      throw new UnsafePathError(
-        `${file} is not a regular file (${kindOf(st)}), so it is not read; replace it with a regular file.`,
-        'not-regular',
-        file,
-      );
-    }
-    if (st.size > cap) {
-      throw new UnsafePathError(
-        `${file} is ${mib(st.size)}, more than the ${mib(cap)} this file may have; it is not read.`,
-        'too-large',
-        file,
-      );
-    }
+    checkRegular(file, st, cap);
     const buf = Buffer.alloc(st.size);
     let got = 0;
     while (got < buf.length) {

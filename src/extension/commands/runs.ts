@@ -114,6 +114,8 @@ async function pickImage(ctx: Ctx, root: string, withCommand: boolean): Promise<
     ignoreFocusOut: true,
     prompt: 'An image the engine has or can pull',
     placeHolder: 'pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime',
+    // Docker's reference grammar, checked as it is typed: `..` or `/x` never reaches the engine's API
+    validateInput: (v) => heavy().imageRefProblem(v.trim()) ?? undefined,
   });
   return typed ? { kind: 'image', ref: typed.trim() } : undefined;
 }
@@ -305,7 +307,9 @@ async function runSweepCommand(ctx: Ctx, options: RunSweepOptions = {}): Promise
   }
   if (!requireTrust('starts containers')) return undefined;
   const root = folder.uri.fsPath;
-  const { parseSweepFile, newSweep, resolveImage, parseGpuSelection } = heavy();
+  const { parseSweepFile, newSweep, resolveImage, parseGpuSelection, readSweepFileText } = heavy();
+  const setting = vscode.workspace.getConfiguration('mlContainers').get<number>('sweep.maxVariants', 1000);
+  const maxVariants = Number.isSafeInteger(setting) && setting >= 1 ? setting : 1000;
   let file = options.file ? path.resolve(root, options.file) : undefined;
   if (!file) {
     const found = await vscode.workspace.findFiles(
@@ -331,7 +335,10 @@ async function runSweepCommand(ctx: Ctx, options: RunSweepOptions = {}): Promise
     }
     if (!file) return undefined;
   }
-  const sweepFile = parseSweepFile(fs.readFileSync(file, 'utf8'), vscode.workspace.asRelativePath(file, false));
+  // a regular file only, capped: a FIFO or a device in the repository is refused, never waited on
+  const text = await readSweepFileText(file);
+  if (text === null) throw new Error(`The sweep file ${file} does not exist.`);
+  const sweepFile = parseSweepFile(text, vscode.workspace.asRelativePath(file, false), { maxVariants });
   let source: ImageSource | undefined = options.image
     ? { kind: 'image', ref: options.image }
     : options.target
@@ -376,6 +383,7 @@ async function runSweepCommand(ctx: Ctx, options: RunSweepOptions = {}): Promise
     image: image.image,
     gpus: gpuIds,
     mountWorkspace: image.mountWorkspace,
+    maxVariants,
   });
   const done = ctx.runs.superviseSweep(root, sweep);
   ctx.log.info(`Sweep ${sweep.id}: ${sweep.variants.length} runs, at most ${sweep.maxParallel} at a time`);
@@ -439,7 +447,7 @@ async function attachShell(ctx: Ctx, record: RunRecord): Promise<vscode.Terminal
     return undefined;
   }
   const { openShell } = heavy();
-  const session = await openShell(ctx.runs.engine(), record.containerId);
+  const session = await openShell(ctx.runs.engine(), record);
   const pty = new StreamTerminal(session.stream, (c, r) => void session.resize(c, r), session.exited);
   const terminal = vscode.window.createTerminal({
     name: `Shell: ${record.containerName}`,

@@ -245,11 +245,13 @@ export class RunsModel implements vscode.Disposable {
         })
         .catch((err: unknown) => term.writeLine(errorMessage(err), 'error'));
     } else {
-      const { readFile } = await import('node:fs/promises');
       try {
-        term.writeRaw(await readFile(runner.store.logFile(record.id)));
-      } catch {
-        term.writeLine(`Run ${record.id} has no saved log.`, 'dim');
+        // a regular file inside the project only (a FIFO or a link out of it is refused in one sentence)
+        const log = await runner.store.readLog(record.id);
+        if (log) term.writeRaw(log);
+        else term.writeLine(`Run ${record.id} has no saved log.`, 'dim');
+      } catch (err) {
+        term.writeLine(errorMessage(err), 'error');
       }
       if (record.explanation) term.writeLine(record.explanation, record.state === 'failed' ? 'error' : 'dim');
     }
