@@ -2,10 +2,17 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { applyManifests, jobPodProblems } from '../../core/k8s/cluster';
 import { clusterManifests, manifestsToYaml } from '../../core/k8s/manifests';
-import { planClusterJob } from '../../core/k8s/plan';
+import {
+  checkClusterOptions,
+  type ClusterOptionNames,
+  type ClusterPlanOptions,
+  planClusterJob,
+} from '../../core/k8s/plan';
+import { ClusterValueError, MAX_GPUS_PER_POD, MAX_NODES, parseCount } from '../../core/k8s/validate';
 import { parseSweepFile, SweepFileError } from '../../core/runs/sweep';
 import { writeFileAtomic } from '../../core/util/atomic';
-import { projectDir, splitCommand, wholeNumber } from '../args';
+import { readRegularFile, UnsafePathError } from '../../core/util/safeFs';
+import { projectDir, splitCommand } from '../args';
 import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
 
 export const k8sCommand: CliCommand = {
@@ -48,8 +55,33 @@ Prints the manifests as YAML documents on stdout (notes on stderr). Exit codes: 
     });
     if (positionals.length > 1) throw new UsageError('at most one project folder; put the command after "--".');
     const root = projectDir(positionals[0]);
-    const gpus = wholeNumber(values.gpus, '--gpus', 0);
-    const nodes = wholeNumber(values.nodes, '--nodes', 1);
+    const names: ClusterOptionNames = {
+      image: '--image',
+      gpus: '--gpus',
+      nodes: '--nodes',
+      namespace: '--namespace',
+      imagePullSecret: '--pull-secret',
+      shmSize: '--shm',
+    };
+    // every option is checked by the core before anything is read: a bad one is bad usage (exit 2)
+    let given: ClusterPlanOptions;
+    try {
+      given = checkClusterOptions(
+        {
+          image: values.image,
+          gpus: values.gpus === undefined ? undefined : parseCount(values.gpus, '--gpus', 0, MAX_GPUS_PER_POD),
+          nodes: values.nodes === undefined ? undefined : parseCount(values.nodes, '--nodes', 1, MAX_NODES),
+          command,
+          namespace: values.namespace,
+          imagePullSecret: values['pull-secret'],
+          shmSize: values.shm,
+        },
+        names,
+      );
+    } catch (err) {
+      if (err instanceof ClusterValueError) throw new UsageError(err.message);
+      throw err;
+    }
     if ((values.context || values.kubeconfig) && !values.apply) {
       throw new UsageError('--context and --kubeconfig go with --apply.');
     }
@@ -57,28 +89,30 @@ Prints the manifests as YAML documents on stdout (notes on stderr). Exit codes: 
     if (values.sweep) {
       const file = path.resolve(values.sweep);
       try {
-        sweep = parseSweepFile(await fsp.readFile(file, 'utf8'), values.sweep);
+        const text = await readRegularFile(file, { cap: 1024 * 1024 });
+        if (text === null) throw new UsageError(`the sweep file ${file} does not exist.`);
+        sweep = parseSweepFile(text, values.sweep);
       } catch (err) {
         if (err instanceof SweepFileError) {
           io.err(err.message);
           return EXIT.failure;
         }
-        throw new UsageError(`the sweep file ${file} cannot be read.`);
+        if (err instanceof UsageError) throw err;
+        if (err instanceof UnsafePathError) throw new UsageError(err.message);
+        throw new UsageError(`the sweep file ${file} cannot be read: check that it is a readable file.`);
       }
     }
     let manifests;
     try {
-      const { request, notes } = await planClusterJob(root, {
-        image: values.image,
-        gpus,
-        nodes,
-        command,
-        sweep,
-        sweepId: values.sweep ? path.basename(values.sweep).replace(/\.ya?ml$/, '') : undefined,
-        namespace: values.namespace,
-        imagePullSecret: values['pull-secret'],
-        shmSize: values.shm,
-      });
+      const { request, notes } = await planClusterJob(
+        root,
+        {
+          ...given,
+          sweep,
+          sweepId: values.sweep ? path.basename(values.sweep).replace(/\.ya?ml$/, '') : undefined,
+        },
+        names,
+      );
       for (const n of notes) io.err(n);
       manifests = clusterManifests(request);
     } catch (err) {
@@ -98,7 +132,7 @@ Prints the manifests as YAML documents on stdout (notes on stderr). Exit codes: 
       io.out(yamlText.trimEnd());
     }
     if (!values.apply) return EXIT.ok;
-    const target = { context: values.context, kubeconfig: values.kubeconfig, namespace: values.namespace };
+    const target = { context: values.context, kubeconfig: values.kubeconfig, namespace: given.namespace };
     try {
       io.err(await applyManifests(yamlText, target, io.trapInterrupt?.()));
       const job = manifests.find((m) => m.kind === 'Job')?.metadata.name;
@@ -107,7 +141,7 @@ Prints the manifests as YAML documents on stdout (notes on stderr). Exit codes: 
         const problems = await jobPodProblems(job, target);
         for (const p of problems) io.err(p.message);
         io.err(
-          `Follow it with: kubectl logs -f -l ml-containers/job=${job} --prefix${values.context ? ` --context ${values.context}` : ''}${values.namespace ? ` --namespace ${values.namespace}` : ''}`,
+          `Follow it with: kubectl logs -f -l ml-containers/job=${job} --prefix${values.context ? ` --context ${shellWord(values.context)}` : ''}${given.namespace ? ` --namespace ${given.namespace}` : ''}`,
         );
       }
       return EXIT.ok;
@@ -117,3 +151,8 @@ Prints the manifests as YAML documents on stdout (notes on stderr). Exit codes: 
     }
   },
 };
+
+/** A word as a POSIX shell reads it back, for a command line shown to the user to copy (never run by us). */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

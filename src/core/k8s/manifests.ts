@@ -4,8 +4,26 @@
  * shell), and a Kubeflow PyTorchJob when one run spans several nodes. GPUs as `nvidia.com/gpu` limits, /dev/shm as a
  * memory-backed emptyDir (the container default is 64 MB), an image pull secret when the registry needs one. Pure.
  */
-import { stringify } from 'yaml';
+import { Document, visit } from 'yaml';
 import type { SweepState } from '../runs/sweep';
+import {
+  checkCount,
+  checkEnvName,
+  checkImageRef,
+  checkNamespace,
+  checkProcessText,
+  checkSecretName,
+  checkShmSize,
+  ClusterValueError,
+  isWellFormed,
+  MAX_CONFIGMAP_DATA_BYTES,
+  MAX_GPUS_PER_POD,
+  MAX_NODES,
+  MAX_SWEEP_VARIANTS,
+  shown,
+} from './validate';
+
+export { toQuantity } from './validate';
 
 export interface ClusterJobRequest {
   /** The project's folder name, for object names and labels. */
@@ -75,21 +93,6 @@ export function nameSuffix(now = Date.now()): string {
   return Math.floor(now / 1000).toString(36);
 }
 
-/** Kubernetes quantity from docker's size (`16g` -> `16Gi`, `512m` -> `512Mi`); passes a quantity through. */
-export function toQuantity(size: string): string {
-  const m = /^(\d+(?:\.\d+)?)([kmgt])b?$/i.exec(size.trim());
-  if (!m) return size.trim();
-  const units = ['k', 'm', 'g', 't'];
-  let value = Number(m[1]);
-  let unit = units.indexOf(m[2]!.toLowerCase());
-  // quantities are whole numbers here: 1.5g -> 1536Mi
-  while (!Number.isInteger(value) && unit > 0) {
-    value *= 1024;
-    unit--;
-  }
-  return `${Math.round(value)}${['Ki', 'Mi', 'Gi', 'Ti'][unit]}`;
-}
-
 function envList(env: Record<string, string>): { name: string; value: string }[] {
   return Object.entries(env).map(([name, value]) => ({ name, value }));
 }
@@ -112,10 +115,7 @@ function podTemplate(
   const spec: Record<string, unknown> = {
     restartPolicy: 'Never',
     containers: [c],
-    volumes: [
-      { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: toQuantity(req.shmSize) } },
-      ...(extra.volumes ?? []),
-    ],
+    volumes: [{ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: req.shmSize } }, ...(extra.volumes ?? [])],
   };
   if (req.imagePullSecret) spec.imagePullSecrets = [{ name: req.imagePullSecret }];
   // GPU nodes are often tainted so that only GPU pods land there
@@ -127,15 +127,74 @@ function metadata(name: string, labels: Record<string, string>, namespace?: stri
   return { name, ...(namespace ? { namespace } : {}), labels };
 }
 
-/** The manifests for a request: a Job, an Indexed Job and its ConfigMap, or a PyTorchJob. */
-export function clusterManifests(req: ClusterJobRequest): Manifest[] {
-  if (!Number.isInteger(req.gpus) || req.gpus < 0) throw new Error(`GPUs per pod must be 0 or more, got ${req.gpus}.`);
-  if (!Number.isInteger(req.nodes) || req.nodes < 1) throw new Error(`Nodes must be 1 or more, got ${req.nodes}.`);
-  if (req.sweep && req.nodes > 1) {
-    throw new Error(
+/**
+ * The request with every value checked (throws ClusterValueError, one sentence): image, namespace, pull secret,
+ * /dev/shm (normalized to a quantity), counts, environment names and values, argv. Kubernetes names and label values
+ * are not checked here: they are always made by dnsLabel.
+ */
+export function checkClusterRequest(req: ClusterJobRequest): ClusterJobRequest {
+  const gpus = checkCount(req.gpus, 'GPUs per pod', 0, MAX_GPUS_PER_POD);
+  const nodes = checkCount(req.nodes, 'Nodes', 1, MAX_NODES);
+  if (req.sweep && nodes > 1) {
+    throw new ClusterValueError(
       'A sweep runs each variant on one node: use --nodes 1 with --sweep, or a multi-node job without it.',
+      'Nodes',
     );
   }
+  // fromEntries, not assignment: a name such as __proto__ stays an own entry
+  const env: Record<string, string> = Object.fromEntries(
+    Object.entries(req.env ?? {}).map(([name, value]) => [
+      checkEnvName(name, 'The environment variable name'),
+      checkProcessText(value, `The value of ${name}`),
+    ]),
+  );
+  const argv = (list: unknown, what: string): string[] => {
+    if (!Array.isArray(list)) throw new ClusterValueError(`${what} is not a list of arguments.`, what);
+    list.forEach((a, i) => checkProcessText(a, i === 0 ? `${what}'s program` : `${what}'s argument ${i}`));
+    if (list.length > 0 && list[0] === '') {
+      throw new ClusterValueError(`${what} starts with an empty program name: give the program to run.`, what);
+    }
+    return list as string[];
+  };
+  const out: ClusterJobRequest = {
+    ...req,
+    projectName: checkProcessText(req.projectName, 'The project name'),
+    image: checkImageRef(req.image),
+    command: argv(req.command, 'The command'),
+    gpus,
+    nodes,
+    env,
+    shmSize: checkShmSize(req.shmSize),
+    namespace: req.namespace === undefined ? undefined : checkNamespace(req.namespace),
+    imagePullSecret: req.imagePullSecret === undefined ? undefined : checkSecretName(req.imagePullSecret),
+    torchrunScript: req.torchrunScript === undefined ? undefined : argv(req.torchrunScript, 'The training script'),
+    suffix: req.suffix === undefined ? undefined : checkProcessText(req.suffix, 'The name suffix'),
+  };
+  if (req.sweep) {
+    const { variants } = req.sweep;
+    if (!Array.isArray(variants) || variants.length === 0 || variants.length > MAX_SWEEP_VARIANTS) {
+      throw new ClusterValueError(
+        `The sweep has ${Array.isArray(variants) ? variants.length : 'no'} variants; an Indexed Job takes from 1 to ` +
+          `${MAX_SWEEP_VARIANTS}: change the sweep's grid.`,
+        'The sweep',
+      );
+    }
+    checkCount(req.sweep.maxParallel, "The sweep's maxParallel", 1, Number.MAX_SAFE_INTEGER);
+    checkProcessText(req.sweep.id, "The sweep's name");
+    variants.forEach((v, i) => {
+      argv(v.command, `Variant ${i}'s command`);
+      for (const [k, value] of Object.entries(v.params ?? {})) {
+        checkProcessText(k, `Variant ${i}'s parameter name`);
+        checkProcessText(value, `Variant ${i}'s value of ${shown(k)}`);
+      }
+    });
+  }
+  return out;
+}
+
+/** The manifests for a request: a Job, an Indexed Job and its ConfigMap, or a PyTorchJob. */
+export function clusterManifests(request: ClusterJobRequest): Manifest[] {
+  const req = checkClusterRequest(request);
   const project = dnsLabel(req.projectName, 40);
   const suffix = dnsLabel(req.suffix ?? nameSuffix(), 12);
   const labels = {
@@ -165,12 +224,21 @@ function sweepJob(req: ClusterJobRequest, name: string, labels: Record<string, s
   const sweep = req.sweep!;
   const jobLabels = { ...labels, [`${LABEL_PREFIX}/job`]: name, [`${LABEL_PREFIX}/sweep`]: dnsLabel(sweep.id) };
   const data: Record<string, string> = {};
-  for (const v of sweep.variants) data[`${v.index}.json`] = JSON.stringify(v.command);
+  // Kubernetes gives each pod its index, 0 to completions-1: the files are named by position
+  sweep.variants.forEach((v, i) => (data[`${i}.json`] = JSON.stringify(v.command)));
   data['variants.json'] = JSON.stringify(
-    sweep.variants.map((v) => ({ index: v.index, params: v.params })),
+    sweep.variants.map((v, i) => ({ index: i, params: v.params })),
     null,
     2,
   );
+  const bytes = Object.entries(data).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  if (bytes > MAX_CONFIGMAP_DATA_BYTES) {
+    throw new ClusterValueError(
+      `The sweep's ${sweep.variants.length} variants take ${(bytes / 1024 / 1024).toFixed(1)} MiB, more than the ` +
+        '1 MiB a ConfigMap may hold: split the sweep into smaller grids.',
+      'The sweep',
+    );
+  }
   const configMap: Manifest = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -231,7 +299,51 @@ function pytorchJob(req: ClusterJobRequest, name: string, labels: Record<string,
   };
 }
 
+/** Words YAML 1.1 reads as booleans or null when plain (a key is left plain only when it is none of them). */
+const YAML_WORDS = /^(?:y|yes|n|no|true|false|on|off|null)$/i;
+const PLAIN_KEY = /^[A-Za-z][A-Za-z0-9._/-]*$/;
+/**
+ * Characters the yaml library writes as they are inside double quotes but that a YAML 1.1 reader (kubectl's go-yaml)
+ * does not keep: DEL and C1 controls are refused as non-printable, NEL/LS/PS are line breaks (folded to a space), BOM
+ * and the non-characters are not printable.
+ */
+const UNSAFE_IN_QUOTES = /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g;
+
+function assertWellFormed(value: unknown, where: string): void {
+  if (typeof value === 'string') {
+    if (!isWellFormed(value)) {
+      throw new ClusterValueError(`${where} ${shown(value)} is not valid Unicode: remove the lone surrogate.`, where);
+    }
+  } else if (Array.isArray(value)) value.forEach((v) => assertWellFormed(v, where));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      assertWellFormed(k, where);
+      assertWellFormed(v, where);
+    }
+  }
+}
+
+/**
+ * One object as a YAML document that every reader decodes to exactly it, YAML 1.1 (kubectl) and 1.2 alike: every
+ * string value double-quoted (so `yes`, `on`, `0b1`, `1_000`, `1:20`, `~`, `2001-12-14`, `<<` stay strings), keys
+ * plain only when they are plain identifiers, characters a YAML 1.1 reader would fold or refuse escaped, no block
+ * scalars, no line folding, no aliases.
+ */
+export function toYaml(value: unknown): string {
+  assertWellFormed(value, 'A value of the manifest');
+  const doc = new Document(value, { aliasDuplicateObjects: false });
+  visit(doc, {
+    Scalar(key, node) {
+      if (typeof node.value !== 'string') return;
+      const plainKey = key === 'key' && PLAIN_KEY.test(node.value) && !YAML_WORDS.test(node.value);
+      node.type = plainKey ? 'PLAIN' : 'QUOTE_DOUBLE';
+    },
+  });
+  const text = doc.toString({ lineWidth: 0, minContentWidth: 0, blockQuote: false, doubleQuotedAsJSON: false });
+  return text.replace(UNSAFE_IN_QUOTES, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** The manifests as YAML documents separated by `---`. */
 export function manifestsToYaml(manifests: Manifest[]): string {
-  return manifests.map((m) => stringify(m, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
+  return manifests.map((m) => toYaml(m)).join('---\n');
 }

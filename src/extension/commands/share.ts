@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClusterJobRecord } from '../../core/k8s/cluster';
@@ -112,10 +111,11 @@ async function generateClusterJob(
   const folder = await pickFolder(options.folder);
   if (!folder) return undefined;
   const root = folder.uri.fsPath;
-  const { planClusterJob, clusterManifests, manifestsToYaml, parseSweepFile, lastPushed } = heavy();
+  const { planClusterJob, clusterManifests, manifestsToYaml, lastPushed } = heavy();
   let image = options.image;
   if (!image) {
-    const pushed = await lastPushed(root);
+    // a record that is not an image reference is not offered (planClusterJob would refuse it with a sentence)
+    const pushed = await lastPushed(root).catch(() => undefined);
     image = await vscode.window.showInputBox({
       title: 'Generate Cluster Job: image',
       ignoreFocusOut: true,
@@ -157,18 +157,25 @@ async function generateClusterJob(
       sweepFile = pick.file;
     } else sweepFile = '';
   }
-  const sweep = sweepFile
-    ? parseSweepFile(fs.readFileSync(path.resolve(root, sweepFile), 'utf8'), sweepFile)
-    : undefined;
-  const { request, notes } = await planClusterJob(root, {
-    image,
-    gpus: options.gpus,
-    nodes,
-    sweep,
-    sweepId: sweepFile ? path.basename(sweepFile).replace(/\.ya?ml$/, '') : undefined,
-    namespace: ctx.config.kubernetes.namespace || undefined,
-    imagePullSecret: ctx.config.kubernetes.imagePullSecret || undefined,
-  });
+  // the sweep file is project content: the core reads it (a regular file inside the project) and checks every value
+  // that reaches the manifests, the settings included; a refusal is one sentence naming the setting
+  const { request, notes } = await planClusterJob(
+    root,
+    {
+      image,
+      gpus: options.gpus,
+      nodes,
+      sweepFile: sweepFile || undefined,
+      sweepId: sweepFile ? path.basename(sweepFile).replace(/\.ya?ml$/, '') : undefined,
+      namespace: ctx.config.kubernetes.namespace || undefined,
+      imagePullSecret: ctx.config.kubernetes.imagePullSecret || undefined,
+    },
+    {
+      image: 'The image',
+      namespace: 'The setting mlContainers.kubernetes.namespace',
+      imagePullSecret: 'The setting mlContainers.kubernetes.imagePullSecret',
+    },
+  );
   for (const n of notes) ctx.log.info(n);
   const manifests = clusterManifests(request);
   const yamlText = manifestsToYaml(manifests);
