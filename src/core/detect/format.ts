@@ -1,3 +1,4 @@
+import { visible } from '../util/encode';
 import type { ProjectProfile } from './types';
 
 const FRAMEWORK_NAMES: Record<string, string> = {
@@ -26,14 +27,14 @@ export function summarizeProfile(p: ProjectProfile): string {
   }
   const details = [...p.entrypoints.slice(0, 2), ...(p.launcher ? [p.launcher] : [])];
   const fw = p.primaryFramework ? frameworkName(p.primaryFramework) : 'ML';
-  return `${fw} training project${details.length ? ` (${details.join(', ')})` : ''}`;
+  return `${fw} training project${details.length ? ` (${details.map(visible).join(', ')})` : ''}`;
 }
 
 /** The human-readable form of `ml-containers detect`. */
 export function formatProfile(p: ProjectProfile): string {
   const none = '-';
   const rows: [string, string][] = [
-    ['Project', p.root],
+    ['Project', visible(p.root)],
     ['Training project', p.isTrainingProject ? 'yes' : 'no'],
     [
       'Frameworks',
@@ -41,18 +42,22 @@ export function formatProfile(p: ProjectProfile): string {
         .map((f) => (f === p.primaryFramework ? `${frameworkName(f)} (primary)` : frameworkName(f)))
         .join(', ') || none,
     ],
-    ['Entry points', p.entrypoints.join(', ') || none],
+    ['Entry points', p.entrypoints.map(visible).join(', ') || none],
     ['Launcher', p.launcher ?? none],
     ['Python', p.pythonVersion ?? 'not pinned'],
     ['CUDA', p.cudaHint ?? 'not pinned'],
     ['Needs a GPU', p.needsGpu],
-    ['Environment files', p.envFiles.join(', ') || none],
+    ['Environment files', p.envFiles.map(visible).join(', ') || none],
     ['Notebooks', String(p.notebooks)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = [summarizeProfile(p), '', ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)];
   if (p.warnings.length > 0) {
-    lines.push('', `Warnings (${p.warnings.length}):`, ...p.warnings.map((w) => `  ${w.file}: ${w.message}`));
+    lines.push(
+      '',
+      `Warnings (${p.warnings.length}):`,
+      ...p.warnings.map((w) => `  ${visible(w.file)}: ${visible(w.message)}`),
+    );
   }
   return lines.join('\n');
 }

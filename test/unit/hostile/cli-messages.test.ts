@@ -73,13 +73,22 @@ describe('hostile repository: CLI messages', () => {
     const human = runCli(['detect', dir]);
     assert.equal(human.status, 0, human.stderr);
     assert.doesNotMatch(human.stdout, CONTROLS);
-    assert.match(human.stdout, /x\\u001b\]0;pwned\\u0007\\u001b\[2J\\u000d\\u009b31m\\u007f\.py/);
+    assert.match(human.stdout, /x\\u001b\]0;pwned\\u0007\\u001b\[2J\\r\\u009b31m\\u007f\.py/);
 
     const json = runCli(['detect', dir, '--json']);
     assert.equal(json.status, 0, json.stderr);
     assert.doesNotMatch(json.stdout, CONTROLS);
     const p = JSON.parse(json.stdout) as { entrypoints: string[] };
     assert.ok(p.entrypoints.includes(evil), 'the JSON still holds the real name');
+  });
+
+  it('a file name with a line break stays on its own line in detect (no line can be spoofed)', () => {
+    const evil = 'train\nRUN touch pwned #.py';
+    writeTree(dir, { [evil]: 'import torch\nloss.backward()\nif __name__ == "__main__":\n  main()\n' });
+    const human = runCli(['detect', dir]);
+    assert.equal(human.status, 0, human.stderr);
+    assert.doesNotMatch(human.stdout, /^RUN touch/m);
+    assert.match(human.stdout, /Entry points +train\\nRUN touch pwned #\.py$/m);
   });
 
   it('error messages neutralise escapes too', () => {
