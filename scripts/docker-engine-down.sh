@@ -2,9 +2,10 @@
 # Stops the private Docker engine started by scripts/docker-engine-up.sh and undoes what it left on the host:
 # removes its containers (so shutdown does not wait on PID 1s that ignore SIGTERM), stops dockerd by its pid (SIGKILL
 # after 15 s) and its own containerd, unmounts what is left under its folders (dockerd leaves an nsfs mount under the
-# exec root; after a crash overlay and netns mounts stay too), removes the socket and exec root, and restores the
-# default bridge's host state (docker0, iptables chains, FORWARD policy, ip_forward). Keeps the images (data root)
-# unless PURGE=1. Safe to run when nothing is running.
+# exec root; after a crash overlay and netns mounts stay too), removes the socket and exec root, and removes the
+# engine's own bridge (mlc-br-<hash>) and its own iptables rules (those tagged with the bridge's name), never docker0
+# nor the DOCKER chains another engine uses; ip_forward gets its old value back unless another dockerd runs. Keeps the
+# images (data root) unless PURGE=1. Safe to run when nothing is running.
 # usage: bash scripts/docker-engine-down.sh          (PURGE=1 also deletes the engine's data)
 # env:   MLC_DOCKER_DIR   the same folder docker-engine-up.sh used (default: <project>/.vscode-test/docker)
 set -uo pipefail
@@ -32,6 +33,7 @@ case $RUN in
 esac
 SOCK=$RUN/docker.sock
 PIDFILE=$RUN/docker.pid
+BRIDGE=mlc-br-$(printf '%s' "$DIR" | sha256sum | cut -c1-8) # the name docker-engine-up.sh gives it
 
 alive() {
   local st
@@ -117,9 +119,45 @@ if ((${#still[@]} > 0)); then
   exit 1
 fi
 
-# --- default bridge leftovers -----------------------------------------------------------------------------------------
-# Only when our engine started them: docker0.preexisting marks a docker0 that belonged to another engine.
-if [[ -f $RUN/ip_forward.orig && ! -f $RUN/docker0.preexisting ]]; then
+# --- the engine's bridge network ------------------------------------------------------------------------------------
+# A dockerd other than ours (another engine on this host); with the argument docker0: one that uses docker0 (started
+# without --bridge, or with --bridge docker0), and so the DOCKER chains too.
+other_dockerd() {
+  local d argv a bridge
+  for d in /proc/[0-9]*; do
+    mapfile -d '' -t argv 2>/dev/null <"$d/cmdline" || continue
+    if ((${#argv[@]} == 0)) || [[ ${argv[0]##*/} != dockerd ]] || ! alive "${d#/proc/}"; then continue; fi
+    [[ ${1:-} == docker0 ]] || return 0
+    bridge=docker0
+    for ((a = 1; a < ${#argv[@]}; a++)); do
+      case ${argv[a]} in
+        --bridge | -b) bridge=${argv[a + 1]:-} ;;
+        --bridge=* | -b=*) bridge=${argv[a]#*=} ;;
+      esac
+    done
+    [[ $bridge == docker0 ]] && return 0
+  done
+  return 1
+}
+# Our iptables rules: the ones tagged with the bridge's name (docker-engine-up.sh adds them, never dockerd).
+n=0
+if command -v iptables >/dev/null; then
+  for table in filter nat; do
+    mapfile -t rules < <(iptables -t "$table" -S 2>/dev/null | grep -E -- "^-A .* --comment $BRIDGE( |$)")
+    for r in "${rules[@]}"; do
+      read -ra rule <<<"${r/#-A /-D }"
+      iptables -t "$table" "${rule[@]}" 2>/dev/null && n=$((n + 1))
+    done
+  done
+fi
+((n > 0)) && say "removed $n iptables rule(s) of $BRIDGE"
+if ip link show "$BRIDGE" >/dev/null 2>&1; then
+  ip link delete "$BRIDGE" && say "removed the bridge $BRIDGE"
+fi
+
+# An engine started by an earlier version of docker-engine-up.sh used docker0 and dockerd's own iptables chains (and
+# made them, unless docker0.preexisting says another engine had): remove them only while no other dockerd uses docker0.
+if [[ -f $RUN/ip_forward.orig && ! -f $RUN/bridge && ! -f $RUN/docker0.preexisting ]] && ! other_dockerd docker0; then
   ip link show docker0 >/dev/null 2>&1 && ip link delete docker0
   if command -v iptables >/dev/null; then
     iptables -t nat -D PREROUTING -m addrtype --dst-type LOCAL -j DOCKER 2>/dev/null
@@ -141,7 +179,15 @@ if [[ -f $RUN/ip_forward.orig && ! -f $RUN/docker0.preexisting ]]; then
     iptables -P FORWARD "$policy"
   fi
 fi
-[[ -f $RUN/ip_forward.orig ]] && cat "$RUN/ip_forward.orig" >/proc/sys/net/ipv4/ip_forward
+# dockerd turned forwarding on; another engine needs it on as well
+if [[ -f $RUN/ip_forward.orig ]]; then
+  if other_dockerd; then
+    [[ $(cat /proc/sys/net/ipv4/ip_forward) == "$(cat "$RUN/ip_forward.orig")" ]] ||
+      say 'another dockerd runs: ip_forward stays on'
+  else
+    cat "$RUN/ip_forward.orig" >/proc/sys/net/ipv4/ip_forward
+  fi
+fi
 
 # --- files ------------------------------------------------------------------------------------------------------------
 rm -rf "$RUN"

@@ -4,7 +4,9 @@
 #      reference registry the push tests start on loopback), installed when missing
 #      (as root: apt-get update first; otherwise it stops and names the packages).
 #   2. dockerd on its own socket, with its own config file (never /etc/docker/daemon.json), data root, exec root and
-#      containerd namespace, so it never touches a Docker engine the machine may already run.
+#      containerd namespace, and its own bridge network, so it never touches a Docker engine the machine may already
+#      run: containers get the bridge mlc-br-<hash> (not docker0) on a free private /24, with NAT to the host's network
+#      (builds need package indexes) by iptables rules of its own, tagged with the bridge's name.
 #   3. Waits for /_ping, then imports the base image mlc-test/busybox:latest from busybox-static (no registry needed;
 #      skipped when the image is already there).
 #   4. Only with MLC_DEBIAN_PYTHON=1: builds mlc-test/debian-python:bookworm, a Debian 12 image with python3 (3.11),
@@ -19,6 +21,8 @@
 # env:   MLC_DOCKER_DIR     folder for the engine's data, logs and state (default: <project>/.vscode-test/docker)
 #        MLC_DEBIAN_PYTHON  1: also build the Debian python3 image (step 4; installs debootstrap when missing)
 #        MLC_DEBIAN_MIRROR  the Debian mirror debootstrap downloads from (default: http://deb.debian.org/debian)
+#        MLC_DOCKER_SUBNET  the first three numbers of the bridge's /24 (e.g. 10.213.7; default: the first free one of
+#                           10.213.0-255.0/24, starting at one picked from the folder's path)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -90,10 +94,13 @@ for f in "$DOCKERD" "$DOCKER" "$BUSYBOX"; do [[ -x $f ]] || die "$f is missing: 
 # --- paths ------------------------------------------------------------------------------------------------------------
 # A unix socket path must stay under 108 bytes, and containerd puts its sockets under the exec root
 # (<exec root>/containerd/containerd.sock.ttrpc): keep the run folder short, else use /tmp.
+HASH=$(printf '%s' "$DIR" | sha256sum | cut -c1-12)
 RUN=$DIR/run
 if ((${#RUN} > 50)); then
-  RUN=/tmp/mlc-docker-$(printf '%s' "$DIR" | sha256sum | cut -c1-12)
+  RUN=/tmp/mlc-docker-$HASH
 fi
+# The engine's own bridge (at most 15 characters); docker-engine-down.sh derives the same name from the folder.
+BRIDGE=mlc-br-${HASH:0:8}
 SOCK=$RUN/docker.sock
 PIDFILE=$RUN/docker.pid
 export DOCKER_HOST=unix://$SOCK
@@ -117,6 +124,73 @@ our_dockerd() { # the pid file names a live dockerd that was started with this p
     tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "--pidfile $PIDFILE"
 }
 
+# --- the engine's own bridge network ---------------------------------------------------------------------------------
+# Never docker0 and never --bridge none: another engine may own docker0, and dockerd started with --bridge none deletes
+# the host's docker0. Never --iptables=true either: a dockerd with iptables on flushes the DOCKER chains at start, those
+# of every engine on the host (published ports, isolation rules). So dockerd gets a bridge made here, with iptables
+# off, and the NAT and FORWARD rules its containers need are added here, each tagged with the bridge's name, which is
+# how docker-engine-down.sh finds exactly these and nothing else.
+ipv4_int() {
+  local IFS=. a b c d
+  read -r a b c d <<<"$1"
+  echo $(((a << 24) | (b << 16) | (c << 8) | d))
+}
+# A /24 under 10.213.0.0/16 that overlaps no route, address or name server of the host (another engine's bridges
+# included): the one picked from the folder's path, or the next free one.
+free_subnet() {
+  local used=() t len plo phi lo i n clash
+  if [[ -n ${MLC_DOCKER_SUBNET:-} ]]; then
+    [[ $MLC_DOCKER_SUBNET =~ ^(10\.[0-9]{1,3}|172\.(1[6-9]|2[0-9]|3[01])|192\.168)\.[0-9]{1,3}$ ]] ||
+      die "MLC_DOCKER_SUBNET must be the first three numbers of a private /24 (e.g. 10.213.7), got '$MLC_DOCKER_SUBNET'."
+    echo "$MLC_DOCKER_SUBNET"
+    return
+  fi
+  mapfile -t used < <({
+    ip -4 route show table all
+    ip -4 -o addr show
+    awk '$1 == "nameserver" { print $2 }' /etc/resolv.conf 2>/dev/null
+  } | grep -oE '(^|[^0-9.])[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+(/[0-9]+)?' | grep -oE '[0-9.]+(/[0-9]+)?$' | sort -u)
+  for ((i = 0; i < 256; i++)); do
+    n=$(((16#${HASH:0:2} + i) % 256))
+    lo=$(ipv4_int "10.213.$n.0")
+    clash=0
+    for t in "${used[@]}"; do
+      len=32
+      [[ $t == */* ]] && len=${t#*/}
+      ((len > 0 && len <= 32)) || continue # a default route covers everything and clashes with nothing
+      plo=$(($(ipv4_int "${t%/*}") & ((0xffffffff << (32 - len)) & 0xffffffff)))
+      phi=$((plo + (1 << (32 - len)) - 1))
+      if ((plo <= lo + 255 && phi >= lo)); then
+        clash=1
+        break
+      fi
+    done
+    if ((!clash)); then
+      echo "10.213.$n"
+      return
+    fi
+  done
+  die "no free /24 in 10.213.0.0/16 for the engine's bridge (all overlap this host's routes): set MLC_DOCKER_SUBNET to a free one."
+}
+setup_bridge() {
+  local prefix
+  command -v iptables >/dev/null || die "iptables is missing: reinstall ${APT_PACKAGES[*]}."
+  prefix=$(free_subnet)
+  SUBNET=$prefix.0/24
+  # a fixed MAC (locally administered): a bridge without one takes its ports' MACs, 00:00:00:00:00:00 when none is left
+  ip link add name "$BRIDGE" address "02:6d:${HASH:0:2}:${HASH:2:2}:${HASH:4:2}:${HASH:6:2}" type bridge ||
+    die "cannot create the bridge $BRIDGE (ip link add): the engine tests need root with CAP_NET_ADMIN."
+  printf '%s %s\n' "$BRIDGE" "$SUBNET" >"$RUN/bridge" # read by docker-engine-down.sh
+  if ! { ip addr add "$prefix.1/24" dev "$BRIDGE" && ip link set "$BRIDGE" up; }; then
+    die "cannot give the bridge $BRIDGE the address $prefix.1/24."
+  fi
+  if ! { iptables -t nat -I POSTROUTING -s "$SUBNET" ! -o "$BRIDGE" -m comment --comment "$BRIDGE" -j MASQUERADE &&
+    iptables -I FORWARD -i "$BRIDGE" -m comment --comment "$BRIDGE" -j ACCEPT &&
+    iptables -I FORWARD -o "$BRIDGE" -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "$BRIDGE" -j ACCEPT; }; then
+    die "cannot add the NAT rules of the bridge $BRIDGE (iptables)."
+  fi
+}
+
 # --- 2. dockerd -------------------------------------------------------------------------------------------------------
 step_start
 started=0
@@ -127,24 +201,19 @@ else
     die "dockerd (pid $(cat "$PIDFILE")) runs but does not answer on $SOCK: stop it with scripts/docker-engine-down.sh and try again."
   fi
   # leftovers of an engine that died (mounts, socket, exec root): clean them up as the down script does
-  if [[ -e $PIDFILE || -e $SOCK || -d $RUN/exec ]] || grep -qF " $DIR/" /proc/mounts || grep -qF " $RUN/" /proc/mounts; then
+  if [[ -e $PIDFILE || -e $SOCK || -d $RUN/exec ]] || ip link show "$BRIDGE" >/dev/null 2>&1 || grep -qF " $DIR/" /proc/mounts || grep -qF " $RUN/" /proc/mounts; then
     say 'cleaning up after an engine that did not shut down'
     bash "$ROOT/scripts/docker-engine-down.sh" >&2 || true
     mkdir -p "$RUN"
     printf '%s\n' "$RUN" >"$DIR/run-dir"
   fi
   # host state that dockerd changes and the down script restores
-  cat /proc/sys/net/ipv4/ip_forward >"$RUN/ip_forward.orig"
-  policy=$(iptables -S FORWARD 2>/dev/null | awk '$1 == "-P" { print $3; exit }')
-  echo "${policy:-ACCEPT}" >"$RUN/forward-policy.orig"
-  if ip link show docker0 >/dev/null 2>&1; then echo 1 >"$RUN/docker0.preexisting"; else rm -f "$RUN/docker0.preexisting"; fi
+  cat /proc/sys/net/ipv4/ip_forward >"$RUN/ip_forward.orig" # dockerd sets it to 1 (the NAT needs it)
+  setup_bridge
+  # the network store of an earlier start may name another bridge (docker0 before this engine had its own): the
+  # engine makes its default network anew from --bridge (no container outlives a stop: the down script removes them)
+  rm -f "$DIR/data/network/files/local-kv.db"
   echo '{}' >"$DIR/daemon.json"
-  extra=()
-  if [[ -f $RUN/docker0.preexisting ]]; then
-    # another engine owns docker0 and its iptables chains: stay off them (containers get no default bridge network)
-    extra=(--bridge none --iptables=false --ip-masq=false)
-    say 'docker0 exists (another Docker engine?): starting without the default bridge network'
-  fi
   : >"$DIR/logs/dockerd.log"
   setsid "$DOCKERD" \
     --config-file "$DIR/daemon.json" \
@@ -154,7 +223,9 @@ else
     --host "unix://$SOCK" \
     --containerd-namespace mlc-test \
     --containerd-plugins-namespace mlc-test-plugins \
-    "${extra[@]}" \
+    --bridge "$BRIDGE" \
+    --iptables=false \
+    --ip-masq=false \
     >>"$DIR/logs/dockerd.log" 2>&1 </dev/null &
   pid=$!
   for ((i = 0; i < 600; i++)); do # up to 60 s
@@ -170,7 +241,7 @@ else
     die "dockerd did not answer on $SOCK within 60 s (log: $DIR/logs/dockerd.log)."
   fi
   started=1
-  step_done "dockerd started (pid $pid, socket $SOCK)"
+  step_done "dockerd started (pid $pid, socket $SOCK, bridge $BRIDGE on $SUBNET)"
 fi
 "$DOCKER" info --format '[docker-engine-up] engine {{.ServerVersion}}, storage {{.Driver}}, cgroup {{.CgroupDriver}}/v{{.CgroupVersion}}, runtimes {{range $k, $v := .Runtimes}}{{$k}} {{end}}' ||
   die "the engine answers /_ping but not docker info (log: $DIR/logs/dockerd.log)."
