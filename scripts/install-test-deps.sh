@@ -11,8 +11,24 @@
 #   3. @devcontainers/cli (the reference reader of devcontainer.json) and ajv into test/devcontainers-cli/node_modules,
 #      with `npm ci` from that folder's own lockfile.
 # Everything it writes besides the apt packages and npm's download cache stays inside the project (.vscode-test/).
-# usage: bash scripts/install-test-deps.sh            (FORCE=1 reinstalls code-server)
+# With --editor-only (what `npm start` runs to open the editor in code-server) it installs code-server and its build
+# prerequisites only (libkrb5-dev, ripgrep, g++, make, python3): no container engine, no browser, no kubectl, no
+# @devcontainers/cli. With MLC_INSTALL_DRY_RUN=1 it prints its plan (`plan: apt packages: …`, `plan: step: …`) and
+# changes nothing.
+# usage: bash scripts/install-test-deps.sh [--editor-only]   (FORCE=1 reinstalls code-server)
 set -euo pipefail
+
+EDITOR_ONLY=0
+case ${1:-} in
+  '') ;;
+  --editor-only) EDITOR_ONLY=1 ;;
+  *)
+    echo "[install-test-deps] ERROR: unknown argument: $1 (usage: install-test-deps.sh [--editor-only])" >&2
+    exit 2
+    ;;
+esac
+DRY_RUN=0
+[[ ${MLC_INSTALL_DRY_RUN:-} == 1 ]] && DRY_RUN=1
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CS_DIR=$ROOT/test/vscode/code-server
@@ -20,9 +36,15 @@ CS_VERSION=4.100.3
 WORK=$ROOT/.vscode-test/install
 LOG=$WORK/npm-ci.log
 MARKER=$CS_DIR/node_modules/.ml-containers-install
-APT_PACKAGES=(chromium libkrb5-dev ripgrep g++ make python3 fonts-noto-color-emoji)
-# kubectl for the cluster tests (apply against an API server that is not there): Debian's when none is installed
-command -v kubectl >/dev/null 2>&1 || APT_PACKAGES+=(kubernetes-client)
+# code-server's native modules are built with node-gyp (g++, make, python3; kerberos needs libkrb5-dev); ripgrep
+# seeds @vscode/ripgrep's download cache
+APT_PACKAGES=(libkrb5-dev ripgrep g++ make python3)
+if ((!EDITOR_ONLY)); then
+  # the UI tests' browser and the fonts of their screenshots
+  APT_PACKAGES+=(chromium fonts-noto-color-emoji)
+  # kubectl for the cluster tests (apply against an API server that is not there): Debian's when none is installed
+  command -v kubectl >/dev/null 2>&1 || APT_PACKAGES+=(kubernetes-client)
+fi
 # @vscode/ripgrep (a dependency of code-server's bundled VS Code) downloads rg from GitHub in its postinstall unless
 # $TMPDIR/vscode-ripgrep-cache-<its version>/ripgrep-<rg release>-<target>.tar.gz already exists.
 RG_PKG_VERSION=1.15.11
@@ -38,6 +60,21 @@ die() {
   exit 1
 }
 T_ALL=$(now_ms)
+
+if ((DRY_RUN)); then
+  plan() { say "plan: $*"; }
+  plan "mode: $( ((EDITOR_ONLY)) && echo editor-only || echo all test dependencies) (MLC_INSTALL_DRY_RUN=1: nothing is installed)"
+  plan "apt packages: ${APT_PACKAGES[*]}"
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) == 'install ok installed' ]] || missing+=("$p")
+  done
+  plan "apt packages missing here: ${missing[*]:-none}"
+  ((EDITOR_ONLY)) || plan "step: Docker engine packages (scripts/docker-engine-up.sh --install-only)"
+  plan "step: code-server $CS_VERSION into ${CS_DIR#"$ROOT"/} (npm ci from its lockfile)"
+  ((EDITOR_ONLY)) || plan "step: @devcontainers/cli and ajv into test/devcontainers-cli (npm ci from its lockfile)"
+  exit 0
+fi
 mkdir -p "$ROOT/.vscode-test"
 
 # --- 1. apt packages --------------------------------------------------------------------------------------------------
@@ -65,8 +102,10 @@ else
   step_done "apt packages installed: ${missing[*]}"
 fi
 
-# --- 1b. Docker engine packages (for the engine tests) ----------------------------------------------------------------
-bash "$ROOT/scripts/docker-engine-up.sh" --install-only || die 'the Docker engine packages could not be installed (see above)'
+# --- 1b. Docker engine packages (for the engine tests; not to open the editor) ------------------------------------------
+if ((!EDITOR_ONLY)); then
+  bash "$ROOT/scripts/docker-engine-up.sh" --install-only || die 'the Docker engine packages could not be installed (see above)'
+fi
 
 # --- 2. Node version --------------------------------------------------------------------------------------------------
 node_major=$(node -p 'process.versions.node.split(".")[0]')
@@ -143,12 +182,14 @@ else
   step_done "code-server $CS_VERSION installed with npm ci (log: ${LOG#"$ROOT"/})"
 fi
 
-# --- 3b. @devcontainers/cli ----------------------------------------------------------------------------------------------
+# --- 3b. @devcontainers/cli (for the tests; not to open the editor) ------------------------------------------------------
 step_start
 DC_DIR=$ROOT/test/devcontainers-cli
 DC_MARKER=$DC_DIR/node_modules/.ml-containers-install
 dc_sum=$(sha256sum "$DC_DIR/package-lock.json" | cut -c1-16)
-if [[ -f $DC_MARKER && $(cat "$DC_MARKER") == "$dc_sum" && -f $DC_DIR/node_modules/@devcontainers/cli/devcontainer.js ]]; then
+if ((EDITOR_ONLY)); then
+  : # the editor does not need it
+elif [[ -f $DC_MARKER && $(cat "$DC_MARKER") == "$dc_sum" && -f $DC_DIR/node_modules/@devcontainers/cli/devcontainer.js ]]; then
   step_done "@devcontainers/cli already installed in ${DC_DIR#"$ROOT"/}"
 else
   mkdir -p "$WORK"
@@ -167,5 +208,5 @@ mkdir -p "$WORK"
 version_line=$("$CS_DIR/node_modules/.bin/code-server" --config "$WORK/config.yaml" --version 2>/dev/null | tail -1)
 [[ $version_line == "$CS_VERSION "*"with Code 1.100.3" ]] || die "unexpected code-server --version output: $version_line"
 step_done "code-server --version: $version_line"
-[[ -x ${CHROMIUM_PATH:-/usr/bin/chromium} ]] || die "chromium not found at ${CHROMIUM_PATH:-/usr/bin/chromium}"
+((EDITOR_ONLY)) || [[ -x ${CHROMIUM_PATH:-/usr/bin/chromium} ]] || die "chromium not found at ${CHROMIUM_PATH:-/usr/bin/chromium}"
 say "done in $(awk -v ms=$(($(now_ms) - T_ALL)) 'BEGIN { printf "%.1f s", ms / 1000 }')"

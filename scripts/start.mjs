@@ -1,6 +1,9 @@
 // npm start: build, then open the extension in a real VS Code on the bundled example project.
 // Desktop `code` when it is on PATH (extension development host); otherwise a local code-server (installed into
 // test/vscode/code-server on first use) whose URL, with the extension loaded, is printed. Ctrl+C stops it.
+// Installing code-server needs only its build prerequisites (`scripts/install-test-deps.sh --editor-only`): never a
+// container engine, a browser or kubectl. MLC_INSTALL_DRY_RUN=1 prints that install plan and exits (nothing is built,
+// installed or started).
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -37,9 +40,20 @@ const freePort = (preferred) =>
     srv.listen(preferred, '127.0.0.1', () => srv.close(() => resolve(preferred)));
   });
 
+/** What opening the editor in code-server installs: code-server and its build prerequisites, nothing for the tests. */
+const INSTALL_EDITOR = ['scripts/install-test-deps.sh', '--editor-only'];
+const dryRun = process.env.MLC_INSTALL_DRY_RUN === '1';
+const useDesktop = onPath('code') && !process.env.ML_CONTAINERS_USE_CODE_SERVER;
+
+if (dryRun) {
+  if (useDesktop) say('desktop `code` is on PATH: nothing to install');
+  else must('bash', INSTALL_EDITOR, 'The install plan');
+  process.exit(0);
+}
+
 must(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build'], 'The build');
 
-if (onPath('code') && !process.env.ML_CONTAINERS_USE_CODE_SERVER) {
+if (useDesktop) {
   say(`opening desktop VS Code with the extension on ${path.relative(root, example)}`);
   const child = spawn('code', ['--new-window', `--extensionDevelopmentPath=${root}`, example], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
@@ -47,7 +61,7 @@ if (onPath('code') && !process.env.ML_CONTAINERS_USE_CODE_SERVER) {
   const codeServer = path.join(root, 'test', 'vscode', 'code-server', 'node_modules', '.bin', 'code-server');
   if (!fs.existsSync(codeServer)) {
     say('no desktop `code` on PATH: installing a local code-server (VS Code 1.100.3) first, about a minute');
-    must('bash', ['scripts/install-test-deps.sh'], 'Installing code-server');
+    must('bash', INSTALL_EDITOR, 'Installing code-server');
   }
   const dir = path.join(root, '.vscode-test', 'start');
   const userData = path.join(dir, 'user-data');

@@ -17,7 +17,8 @@ import { type CliCommand, EXIT, type Io, UsageError, terminalIo } from './usage'
 
 declare const ML_CONTAINERS_VERSION: string | undefined;
 
-const COMMANDS: readonly CliCommand[] = [
+/** Every command, in the order the help lists them. */
+export const COMMANDS: readonly CliCommand[] = [
   detectCommand,
   scaffoldCommand,
   gpusCommand,

@@ -46,10 +46,15 @@ export function terminalIo(io: Io): Io {
   };
 }
 
+/** A command's option table, as node:util parseArgs takes it. */
+export type CliOptions = NonNullable<ParseArgsConfig['options']>;
+
 export interface CliCommand {
   name: string;
   summary: string;
   usage: string;
+  /** Every option `run` parses (the table it passes to parseCommandArgs), so its help can be checked against it. */
+  options: CliOptions;
   run(argv: string[], io: Io): Promise<number>;
 }
 

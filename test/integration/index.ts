@@ -14,7 +14,7 @@ function findTests(dir: string): string[] {
 }
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60000, reporter: 'spec' });
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60000, reporter: 'spec', forbidOnly: true });
   // MLC_TEST_GREP=<text>: run only the tests whose title contains it (while working on one part)
   if (process.env.MLC_TEST_GREP) mocha.grep(process.env.MLC_TEST_GREP);
   const suiteDir = path.join(__dirname, 'suite');

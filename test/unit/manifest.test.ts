@@ -21,14 +21,6 @@ interface Manifest {
 
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Manifest;
 
-function sources(dir: string): string {
-  return fs
-    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
-    .join('\n');
-}
-
 describe('extension manifest', () => {
   it('names and engine match what the project promises', () => {
     assert.equal(manifest.name, 'ml-containers');
@@ -36,11 +28,10 @@ describe('extension manifest', () => {
     assert.match(manifest.devDependencies['@types/vscode']!, /^~?1\.100\./);
   });
 
-  it('every contributed command is registered by the extension, in the ML Containers category', () => {
-    const code = sources(path.join(ROOT, 'src', 'extension'));
+  // that each one is registered is checked in real VS Code (test/integration/suite/commands.test.ts)
+  it('every contributed command is in the ML Containers category with the mlContainers prefix', () => {
     for (const c of manifest.contributes.commands) {
-      assert.ok(code.includes(`'${c.command}'`), `${c.command} is contributed but never registered`);
-      assert.equal(c.category, 'ML Containers');
+      assert.equal(c.category, 'ML Containers', c.command);
       assert.match(c.command, /^mlContainers\./);
     }
   });

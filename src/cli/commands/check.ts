@@ -2,7 +2,19 @@ import { CheckUsageError, gatherAndCheck } from '../../core/compat/gather';
 import { realProbes } from '../../core/compat/probes';
 import { checkReportText } from '../../core/compat/report';
 import { DetectRootError } from '../../core/detect';
-import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
+import { type CliCommand, type CliOptions, EXIT, UsageError, parseCommandArgs } from '../usage';
+
+const checkOptions = {
+  json: { type: 'boolean', default: false },
+  project: { type: 'string' },
+  image: { type: 'string' },
+  dockerfile: { type: 'string' },
+  torch: { type: 'string' },
+  driver: { type: 'string' },
+  gpu: { type: 'string', multiple: true },
+  'compute-capability': { type: 'string' },
+  'no-engine': { type: 'boolean', default: false },
+} satisfies CliOptions;
 
 export const checkCommand: CliCommand = {
   name: 'check',
@@ -10,25 +22,26 @@ export const checkCommand: CliCommand = {
   usage: `ml-containers check [--json] [--project DIR] [--image REF] [--dockerfile PATH] [--torch VER[+cuXYZ]]
                     [--driver VER] [--gpu "NAME as nvidia-smi prints it"]... [--compute-capability X.Y] [--no-engine]
 
+  --json                     print the result (verdict, facts, findings) as one JSON object
+  --project DIR              check this project (its framework pins, and its image unless --image or --dockerfile)
+  --image REF                check this local image (its environment and labels, as the engine reports them)
+  --dockerfile PATH          check the image this Dockerfile builds (its base image and pinned versions)
+  --torch VER[+cuXYZ]        check this PyTorch build, e.g. 2.7.1 or 2.7.1+cu128
+  --driver VER               the host's NVIDIA driver version, e.g. 580.159.04 (default: probed with nvidia-smi)
+  --gpu NAME                 a host GPU by the name nvidia-smi prints, e.g. "NVIDIA A100-SXM4-80GB" (repeatable)
+  --compute-capability X.Y   the host GPUs' compute capability, e.g. 8.9
+  --no-engine                do not ask the Docker engine about its GPU support
+
   Host facts are probed on this machine (nvidia-smi, the Docker engine) unless --driver, --gpu or
   --compute-capability describe another machine (a colleague's, a cluster node).
   Exit codes: 0 ok or warnings, 1 at least one error, 2 bad usage.`,
+  options: checkOptions,
   async run(argv, io) {
     const parsed = parseCommandArgs({
       args: argv,
       allowPositionals: false,
       strict: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        project: { type: 'string' },
-        image: { type: 'string' },
-        dockerfile: { type: 'string' },
-        torch: { type: 'string' },
-        driver: { type: 'string' },
-        gpu: { type: 'string', multiple: true },
-        'compute-capability': { type: 'string' },
-        'no-engine': { type: 'boolean', default: false },
-      },
+      options: checkOptions,
     });
     const v = parsed.values;
     if (v.driver !== undefined && !/^\d+(?:\.\d+){0,2}$/.test(v.driver)) {

@@ -1,26 +1,29 @@
 import { DetectRootError, detectProject } from '../../core/detect';
 import { formatProfile } from '../../core/detect/format';
-import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
+import { type CliCommand, type CliOptions, EXIT, UsageError, parseCommandArgs } from '../usage';
+
+const detectOptions = {
+  json: { type: 'boolean', default: false },
+  exclude: { type: 'string', multiple: true, default: [] },
+  'max-files': { type: 'string' },
+} satisfies CliOptions;
 
 export const detectCommand: CliCommand = {
   name: 'detect',
   summary: 'Detect the ML training project in a folder (frameworks, environment, Python, entry points, GPU need).',
-  usage: `ml-containers detect [DIR] [--json] [--exclude PATTERN]...
+  usage: `ml-containers detect [DIR] [--json] [--exclude PATTERN]... [--max-files N]
 
   DIR                 the project folder (default: the current folder)
   --json              print the profile as one JSON object
   --exclude PATTERN   skip paths matching this .gitignore-style pattern (repeatable)
   --max-files N       stop walking after N files and folders (default 200000)`,
+  options: detectOptions,
   async run(argv, io) {
     const parsed = parseCommandArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        exclude: { type: 'string', multiple: true, default: [] },
-        'max-files': { type: 'string' },
-      },
+      options: detectOptions,
     });
     const { values, positionals } = parsed;
     if (positionals.length > 1) throw new UsageError(`detect takes one folder, got ${positionals.length}.`);

@@ -1,21 +1,29 @@
 import { realProbes } from '../../core/compat/probes';
 import { takeFingerprint } from '../../core/fingerprint/fingerprint';
-import { type CliCommand, EXIT, parseCommandArgs } from '../usage';
+import { type CliCommand, type CliOptions, EXIT, parseCommandArgs } from '../usage';
+
+const fingerprintOptions = {
+  json: { type: 'boolean', default: false },
+  image: { type: 'string' },
+  out: { type: 'string' },
+} satisfies CliOptions;
 
 export const fingerprintCommand: CliCommand = {
   name: 'fingerprint',
   summary: 'Record this machine (driver, GPUs, engine, OS) and optionally an image and what runs inside it.',
   usage: `ml-containers fingerprint [--json] [--image REF] [--out FILE]
 
+  --json        print the fingerprint as JSON (also when --out writes it to a file)
   --image REF   also inspect this local image and run a short Python report inside it (CUDA runtime, cuDNN,
                 framework versions and architectures, pip freeze digest)
   --out FILE    write the JSON to FILE (compare two with: ml-containers diff A.json B.json)`,
+  options: fingerprintOptions,
   async run(argv, io) {
     const { values } = parseCommandArgs({
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: { json: { type: 'boolean', default: false }, image: { type: 'string' }, out: { type: 'string' } },
+      options: fingerprintOptions,
     });
     const fp = await takeFingerprint(realProbes(), values.image ? { image: values.image } : {});
     const json = JSON.stringify(fp, null, 2);

@@ -1,5 +1,7 @@
 import { DEFAULT_PROBE_TIMEOUT_MS, formatHostGpuState, probeHost, toGpusJson } from '../../core/gpu';
-import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
+import { type CliCommand, type CliOptions, EXIT, UsageError, parseCommandArgs } from '../usage';
+
+const gpusOptions = { json: { type: 'boolean', default: false }, timeout: { type: 'string' } } satisfies CliOptions;
 
 export const gpusCommand: CliCommand = {
   name: 'gpus',
@@ -11,12 +13,13 @@ export const gpusCommand: CliCommand = {
   --timeout SECONDS   give up on a hung nvidia-smi after this long (default ${DEFAULT_PROBE_TIMEOUT_MS / 1000})
 
 Exits 0 also when there is no NVIDIA driver or GPU: the output says why.`,
+  options: gpusOptions,
   async run(argv, io) {
     const { values } = parseCommandArgs({
       args: argv,
       allowPositionals: false,
       strict: true,
-      options: { json: { type: 'boolean', default: false }, timeout: { type: 'string' } },
+      options: gpusOptions,
     });
     const timeoutS = values.timeout === undefined ? undefined : Number(values.timeout);
     if (timeoutS !== undefined && !(Number.isFinite(timeoutS) && timeoutS > 0)) {

@@ -13,7 +13,21 @@ import { parseSweepFile, SweepFileError } from '../../core/runs/sweep';
 import { writeFileAtomic } from '../../core/util/atomic';
 import { readRegularFile, UnsafePathError } from '../../core/util/safeFs';
 import { projectDir, splitCommand } from '../args';
-import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
+import { type CliCommand, type CliOptions, EXIT, UsageError, parseCommandArgs } from '../usage';
+
+const k8sOptions = {
+  image: { type: 'string' },
+  gpus: { type: 'string' },
+  nodes: { type: 'string' },
+  sweep: { type: 'string' },
+  out: { type: 'string' },
+  namespace: { type: 'string', short: 'n' },
+  'pull-secret': { type: 'string' },
+  shm: { type: 'string' },
+  apply: { type: 'boolean', default: false },
+  context: { type: 'string' },
+  kubeconfig: { type: 'string' },
+} satisfies CliOptions;
 
 export const k8sCommand: CliCommand = {
   name: 'k8s',
@@ -28,30 +42,22 @@ export const k8sCommand: CliCommand = {
   --nodes M           nodes for one run; more than 1 makes a Kubeflow PyTorchJob running torchrun on each
   --sweep FILE        a sweep file: one Indexed Job, one index per variant (argv from a ConfigMap, no shell)
   --out DIR           write one YAML file per object into DIR instead of printing them
+  -n, --namespace NS  the namespace of every object (default: the one of your kubeconfig context)
   --pull-secret NAME  the image pull secret of a private registry
   --shm SIZE          the size of /dev/shm (default: what the project's devcontainer.json asks, e.g. 16Gi)
-  --apply             kubectl apply them with your kubeconfig (--context, --kubeconfig), then report pod problems
+  --apply             kubectl apply them with your kubeconfig, then report pod problems
+  --context C         with --apply: the kubeconfig context to use (default: the current one)
+  --kubeconfig FILE   with --apply: the kubeconfig file to use (default: KUBECONFIG or ~/.kube/config)
 
 Prints the manifests as YAML documents on stdout (notes on stderr). Exit codes: 0 ok, 1 failed, 2 bad usage.`,
+  options: k8sOptions,
   async run(argv, io) {
     const { options, command } = splitCommand(argv);
     const { values, positionals } = parseCommandArgs({
       args: options,
       allowPositionals: true,
       strict: true,
-      options: {
-        image: { type: 'string' },
-        gpus: { type: 'string' },
-        nodes: { type: 'string' },
-        sweep: { type: 'string' },
-        out: { type: 'string' },
-        namespace: { type: 'string', short: 'n' },
-        'pull-secret': { type: 'string' },
-        shm: { type: 'string' },
-        apply: { type: 'boolean', default: false },
-        context: { type: 'string' },
-        kubeconfig: { type: 'string' },
-      },
+      options: k8sOptions,
     });
     if (positionals.length > 1) throw new UsageError('at most one project folder; put the command after "--".');
     const root = projectDir(positionals[0]);

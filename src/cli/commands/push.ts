@@ -4,7 +4,15 @@ import { BuildError, buildTarget } from '../../core/runs/build';
 import { RunStore } from '../../core/runs/store';
 import { CancellationError } from '../../core/util/errors';
 import { keyValues, projectDir } from '../args';
-import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
+import { type CliCommand, type CliOptions, EXIT, UsageError, parseCommandArgs } from '../usage';
+
+const pushOptions = {
+  repository: { type: 'string' },
+  image: { type: 'string' },
+  tag: { type: 'string', multiple: true },
+  'build-arg': { type: 'string', multiple: true },
+  json: { type: 'boolean', default: false },
+} satisfies CliOptions;
 
 export const pushCommand: CliCommand = {
   name: 'push',
@@ -14,23 +22,19 @@ export const pushCommand: CliCommand = {
   --repository R   where to push, without a tag (e.g. ghcr.io/team/project, 127.0.0.1:5000/project)
   --image REF      push this local image (default: build the scaffold's train target first)
   --tag TAG        a tag to push, repeatable (default: the git commit, with -dirty for uncommitted changes, and latest)
+  --build-arg K=V  override a build argument of the train target (e.g. BASE_IMAGE), repeatable; not with --image
   --json           print {repository, tags, digest, reference, imageId, credentials, pushedAt}
 
 Credentials come from the Docker config (credHelpers, credsStore, auths), as \`docker login\` stored them. The
 digest is recorded in DIR/.ml-containers/images.json and in the records of the runs that used the image.
 Exit codes: 0 pushed, 1 the build or the push failed (the message says why), 2 bad usage.`,
+  options: pushOptions,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        repository: { type: 'string' },
-        image: { type: 'string' },
-        tag: { type: 'string', multiple: true },
-        'build-arg': { type: 'string', multiple: true },
-        json: { type: 'boolean', default: false },
-      },
+      options: pushOptions,
     });
     if (positionals.length > 1) throw new UsageError('at most one project folder.');
     if (!values.repository) throw new UsageError('--repository is required (e.g. ghcr.io/team/project).');

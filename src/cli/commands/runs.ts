@@ -12,7 +12,6 @@ import {
   BuildError,
   DEFAULT_MAX_VARIANTS,
   describeRunHost,
-  imageRefProblem,
   formatGpuSelection,
   ForeignContainerError,
   formatSweepSummary,
@@ -29,7 +28,6 @@ import {
   resolveImage,
   type RunRecord,
   Runner,
-  runSpecFor,
   sweepSpecFor,
   RunStore,
   runSweep,
@@ -38,9 +36,12 @@ import {
   sweepMountsWorkspace,
   type SweepState,
 } from '../../core/runs';
+import { runTraining } from '../../core/operations/runTraining';
+import { formatDuration, paramsLabel, runLabel } from '../../core/runs/format';
+import { defaultGpuSelection, imageSourceFor, RunRequestError, sweepGpuPool } from '../../core/runs/request';
 import { CancellationError } from '../../core/util/errors';
 import { keyValues, projectDir, splitCommand, wholeNumber } from '../args';
-import { type CliCommand, EXIT, type Io, UsageError, parseCommandArgs } from '../usage';
+import { type CliCommand, type CliOptions, EXIT, type Io, UsageError, parseCommandArgs } from '../usage';
 
 /** Exit code when the engine refused to start the container (as `docker run`). */
 export const EXIT_START_FAILED = 125;
@@ -72,18 +73,14 @@ function projectFolder(dir: string | undefined): string {
   return projectDir(dir);
 }
 
+/** The image source of `--image`/`--target` (the core decides; a refusal is bad usage, exit 2). */
 function imageSource(image: string | undefined, target: string | undefined, hasCommand: boolean): ImageSource {
-  if (image !== undefined && target !== undefined) throw new UsageError('give --image or --target, not both.');
-  if (image !== undefined) {
-    // checked before anything starts: the engine's API takes the reference as a URL path (`..`, `/x`)
-    const problem = imageRefProblem(image);
-    if (problem) throw new UsageError(`--image ${problem}`);
-    return { kind: 'image', ref: image };
+  try {
+    return imageSourceFor({ image, target, hasCommand }, { image: '--image', target: '--target' });
+  } catch (err) {
+    if (err instanceof RunRequestError) throw new UsageError(err.message);
+    throw err;
   }
-  if (target !== undefined && target !== 'train' && target !== 'dev') {
-    throw new UsageError(`--target must be train or dev, got "${target}".`);
-  }
-  return { kind: 'target', target: (target as 'train' | 'dev' | undefined) ?? (hasCommand ? 'dev' : 'train') };
 }
 
 /** The engine, the run store and a runner that records this machine's GPUs. */
@@ -95,8 +92,7 @@ function setup(root: string, gpuState?: Promise<HostGpuState>): { client: Engine
 }
 
 async function defaultGpus(state: Promise<HostGpuState>): Promise<GpuSelection> {
-  const s = await state.catch(() => undefined);
-  return s && s.gpus.length > 0 ? { kind: 'all' } : { kind: 'none' };
+  return defaultGpuSelection(await state.catch(() => undefined));
 }
 
 async function buildOrUse(
@@ -115,21 +111,33 @@ async function buildOrUse(
   }
 }
 
+const runOptions = {
+  image: { type: 'string' },
+  target: { type: 'string' },
+  gpus: { type: 'string' },
+  detach: { type: 'boolean', short: 'd', default: false },
+  env: { type: 'string', short: 'e', multiple: true },
+  port: { type: 'string', short: 'p', multiple: true },
+  memory: { type: 'string', short: 'm' },
+  'build-arg': { type: 'string', multiple: true },
+} satisfies CliOptions;
+
 export const runCommand: CliCommand = {
   name: 'run',
   summary: 'Run a training container (GPUs, shm, .env, the project mounted) and stream its log like docker run.',
-  usage: `ml-containers run [DIR] [--image REF | --target train|dev] [--gpus all|none|0,1] [--detach]
-                  [--env K=V]... [--port N]... [--memory SIZE] [-- COMMAND [ARG...]]
+  usage: `ml-containers run [DIR] [--image REF | --target train|dev] [--build-arg K=V]... [--gpus all|none|0,1]
+                  [--detach] [--env K=V]... [--port N]... [--memory SIZE] [-- COMMAND [ARG...]]
 
 ${IMAGE_OPTIONS}
-  --detach            print the run id and return at once
-  --env K=V           an environment variable (added to the project's .env), repeatable
-  --port N            publish the container's port N on 127.0.0.1 (a free host port), repeatable
-  --memory SIZE       memory limit, e.g. 16g
+  -d, --detach        print the run id and return at once
+  -e, --env K=V       an environment variable (added to the project's .env), repeatable
+  -p, --port N        publish the container's port N on 127.0.0.1 (a free host port), repeatable
+  -m, --memory SIZE   memory limit, e.g. 16g
 
 Prints the run id, then the container's output until it exits; the log and the run record are kept in
 DIR/.ml-containers/runs/<run-id>/. Ctrl-C stops the container. Exits with the container's exit code, or
 ${EXIT_START_FAILED} when the engine could not start it (the message says why), 2 for bad usage.`,
+  options: runOptions,
   async run(argv, io) {
     const split = splitCommand(argv);
     const command = split.command ?? [];
@@ -137,16 +145,7 @@ ${EXIT_START_FAILED} when the engine could not start it (the message says why), 
       args: split.options,
       allowPositionals: true,
       strict: true,
-      options: {
-        image: { type: 'string' },
-        target: { type: 'string' },
-        gpus: { type: 'string' },
-        detach: { type: 'boolean', short: 'd', default: false },
-        env: { type: 'string', short: 'e', multiple: true },
-        port: { type: 'string', short: 'p', multiple: true },
-        memory: { type: 'string', short: 'm' },
-        'build-arg': { type: 'string', multiple: true },
-      },
+      options: runOptions,
     });
     if (positionals.length > 1) {
       throw new UsageError(`one project folder, got ${positionals.length}; put the command after "--".`);
@@ -169,31 +168,40 @@ ${EXIT_START_FAILED} when the engine could not start it (the message says why), 
     const interrupt = io.trapInterrupt?.();
     const { client, runner } = setup(root, gpuState);
 
-    let image: { image: string; mountWorkspace: boolean };
-    try {
-      image = await buildOrUse(client, root, source, buildArgs, io, interrupt);
-    } catch (err) {
-      if (err instanceof CancellationError) {
-        io.err('Build cancelled.');
-        return 130;
-      }
-      io.err((err as Error).message);
-      return EXIT_START_FAILED;
-    }
-    const spec = await runSpecFor({ projectRoot: root, command, gpus, env, ports, memoryBytes }, image);
     let record: RunRecord;
     let done: Promise<RunRecord>;
     const follow = new AbortController();
+    // the step the operation is at, from its port's calls: a failure is shown as that step's
+    let step: 'build' | 'spec' | 'start' = 'build';
     try {
-      const started = await runner.start(spec, {
-        signal: values.detach ? AbortSignal.abort() : follow.signal,
-        onOutput: values.detach ? undefined : (chunk) => writeRaw(io, chunk),
-      });
-      record = started.record;
-      done = started.done;
+      ({ record, done } = await runTraining(
+        client,
+        { projectRoot: root, command, source, gpus, buildArgs, env, ports, memoryBytes },
+        interrupt,
+        {
+          buildLine: (line) => io.err(line),
+          built: () => (step = 'spec'),
+          start: (spec) => {
+            step = 'start';
+            return runner.start(spec, {
+              signal: values.detach ? AbortSignal.abort() : follow.signal,
+              onOutput: values.detach ? undefined : (chunk) => writeRaw(io, chunk),
+            });
+          },
+        },
+      ));
     } catch (err) {
+      if (step === 'build') {
+        if (err instanceof CancellationError) {
+          io.err('Build cancelled.');
+          return 130;
+        }
+        if (err instanceof BuildError) io.err(err.logTail);
+        io.err((err as Error).message);
+        return EXIT_START_FAILED;
+      }
       // RunStartError, or the engine not reachable at all: one sentence either way
-      if (err instanceof Error) {
+      if (step === 'start' && err instanceof Error) {
         io.err(`ml-containers run: ${err.message}`);
         return EXIT_START_FAILED;
       }
@@ -232,16 +240,7 @@ function writeRaw(io: Io, chunk: Uint8Array): void {
   }
 }
 
-function formatDuration(r: RunRecord): string {
-  if (!r.startedAt) return '-';
-  const end = r.finishedAt ? Date.parse(r.finishedAt) : Date.now();
-  const s = Math.max(0, Math.round((end - Date.parse(r.startedAt)) / 1000));
-  return s >= 3600
-    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
-    : s >= 60
-      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
-      : `${s}s`;
-}
+const psOptions = { json: { type: 'boolean', default: false } } satisfies CliOptions;
 
 export const psCommand: CliCommand = {
   name: 'ps',
@@ -249,12 +248,13 @@ export const psCommand: CliCommand = {
   usage: `ml-containers ps [DIR] [--json]
 
   --json   print the run records as a JSON array, newest first`,
+  options: psOptions,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { json: { type: 'boolean', default: false } },
+      options: psOptions,
     });
     if (positionals.length > 1) throw new UsageError('at most one project folder.');
     const root = projectFolder(positionals[0]);
@@ -287,12 +287,8 @@ export const psCommand: CliCommand = {
       r.state,
       r.exitCode === null ? '-' : String(r.exitCode),
       formatGpuSelection(r.gpus),
-      formatDuration(r),
-      Object.keys(r.params).length
-        ? Object.entries(r.params)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' ')
-        : r.command.join(' '),
+      formatDuration(r) ?? '-',
+      runLabel(r),
     ]);
     const header = ['RUN', 'STATE', 'EXIT', 'GPUS', 'DURATION', 'COMMAND / PARAMETERS'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
@@ -303,20 +299,26 @@ export const psCommand: CliCommand = {
   },
 };
 
+const logsOptions = {
+  follow: { type: 'boolean', short: 'f', default: false },
+  dir: { type: 'string' },
+} satisfies CliOptions;
+
 export const logsCommand: CliCommand = {
   name: 'logs',
   summary: "Print a run's log (kept after its container is gone); --follow streams it until the run ends.",
   usage: `ml-containers logs RUN_ID [--follow] [--dir DIR]
 
-  RUN_ID       the run id (or a unique prefix) as \`ml-containers run\` and \`ps\` print it
-  --follow     keep streaming until the run ends
-  --dir DIR    the project folder (default: the current folder)`,
+  RUN_ID         the run id (or a unique prefix) as \`ml-containers run\` and \`ps\` print it
+  -f, --follow   keep streaming until the run ends
+  --dir DIR      the project folder (default: the current folder)`,
+  options: logsOptions,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { follow: { type: 'boolean', short: 'f', default: false }, dir: { type: 'string' } },
+      options: logsOptions,
     });
     if (positionals.length !== 1) throw new UsageError('give one run id.');
     const root = projectDir(values.dir);
@@ -357,18 +359,23 @@ export const logsCommand: CliCommand = {
   },
 };
 
+const stopOptions = { dir: { type: 'string' }, time: { type: 'string', short: 't' } } satisfies CliOptions;
+
 export const stopCommand: CliCommand = {
   name: 'stop',
   summary: 'Stop a training run (SIGTERM, then SIGKILL after --time seconds); its log and record are kept.',
   usage: `ml-containers stop RUN_ID [--dir DIR] [--time SECONDS]
 
-  --time SECONDS   how long to wait for the run to exit after SIGTERM (default 10)`,
+  RUN_ID              the run id (or a unique prefix) as \`ml-containers run\` and \`ps\` print it
+  --dir DIR           the project folder (default: the current folder)
+  -t, --time SECONDS  how long to wait for the run to exit after SIGTERM (default 10)`,
+  options: stopOptions,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: { dir: { type: 'string' }, time: { type: 'string', short: 't' } },
+      options: stopOptions,
     });
     if (positionals.length !== 1) throw new UsageError('give one run id.');
     const t = values.time === undefined ? 10 : Number(values.time);
@@ -380,11 +387,23 @@ export const stopCommand: CliCommand = {
   },
 };
 
+const sweepOptions = {
+  file: { type: 'string' },
+  resume: { type: 'string' },
+  image: { type: 'string' },
+  target: { type: 'string' },
+  gpus: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
+  'build-arg': { type: 'string', multiple: true },
+  'max-variants': { type: 'string' },
+} satisfies CliOptions;
+
 export const sweepCommand: CliCommand = {
   name: 'sweep',
   summary: 'Run every variant of a sweep file over the free GPUs, wait for all, and print the summary.',
-  usage: `ml-containers sweep [DIR] --file sweep.yaml [--image REF | --target train|dev] [--gpus all|none|0,1]
-                    [--max-variants N] [--json]
+  usage: `ml-containers sweep [DIR] --file sweep.yaml [--image REF | --target train|dev] [--build-arg K=V]...
+                    [--gpus all|none|0,1] [--max-variants N] [--json]
 ml-containers sweep [DIR] --resume SWEEP_ID [--force] [--json]
 
   --file FILE         the sweep file: command (with {param} placeholders), grid, gpusPerRun, maxParallel
@@ -396,22 +415,13 @@ ${IMAGE_OPTIONS}
   --json              print the summary as JSON
 
 Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops the sweep's runs.`,
+  options: sweepOptions,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: {
-        file: { type: 'string' },
-        resume: { type: 'string' },
-        image: { type: 'string' },
-        target: { type: 'string' },
-        gpus: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        force: { type: 'boolean', default: false },
-        'build-arg': { type: 'string', multiple: true },
-        'max-variants': { type: 'string' },
-      },
+      options: sweepOptions,
     });
     if (positionals.length > 1) throw new UsageError('at most one project folder.');
     if (values.force && values.resume === undefined) throw new UsageError('--force goes with --resume.');
@@ -457,14 +467,7 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
         throw err;
       }
       const selection = gpuOption(values.gpus) ?? (await defaultGpus(gpuState));
-      const state = await gpuState.catch(() => undefined);
-      const gpus =
-        selection.kind === 'none'
-          ? []
-          : selection.kind === 'devices'
-            ? selection.ids
-            : (state?.gpus ?? []).map((g) => String(g.index));
-      if (selection.kind === 'none') parsed.gpusPerRun = 0;
+      const pool = sweepGpuPool(selection, parsed.gpusPerRun, (await gpuState.catch(() => undefined))?.gpus);
       interrupt = io.trapInterrupt?.();
       let image;
       try {
@@ -478,9 +481,9 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
         sweep = newSweep({
           project: root,
           file: path.relative(root, file),
-          sweep: parsed,
+          sweep: { ...parsed, gpusPerRun: pool.gpusPerRun },
           image: image.image,
-          gpus,
+          gpus: pool.gpus,
           mountWorkspace,
           maxVariants,
         });
@@ -515,10 +518,7 @@ Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops 
               const label = `${v.state}${v.exitCode === null ? '' : ` (exit ${v.exitCode})`}`;
               if (shown.get(v.index) === label || v.state === 'queued') continue;
               shown.set(v.index, label);
-              const params = Object.entries(v.params)
-                .map(([k, val]) => `${k}=${val}`)
-                .join(' ');
-              out.err(`[${v.index}] ${params}: ${label}${v.runId ? ` ${v.runId}` : ''}`);
+              out.err(visible(`[${v.index}] ${paramsLabel(v.params)}: ${label}${v.runId ? ` ${v.runId}` : ''}`));
             }
           },
         });

@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { DetectRootError } from '../../core/detect';
-import type { Framework } from '../../core/detect/types';
+import { FRAMEWORKS, type Framework } from '../../core/detect/types';
 import {
   type ScaffoldMode,
   type ScaffoldOptions,
@@ -17,7 +17,20 @@ import {
   unifiedDiff,
   unsafeSentence,
 } from '../../core/scaffold/plan';
-import { type CliCommand, EXIT, UsageError, parseCommandArgs } from '../usage';
+import { type CliCommand, type CliOptions, EXIT, UsageError, parseCommandArgs } from '../usage';
+
+const scaffoldOptions = {
+  'dry-run': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
+  framework: { type: 'string' },
+  cuda: { type: 'string' },
+  python: { type: 'string' },
+  'base-image': { type: 'string' },
+  mode: { type: 'string', default: 'both' },
+  datasets: { type: 'string' },
+  'dockerfile-at': { type: 'string', default: 'devcontainer' },
+} satisfies CliOptions;
 
 export const scaffoldCommand: CliCommand = {
   name: 'scaffold',
@@ -26,26 +39,28 @@ export const scaffoldCommand: CliCommand = {
   usage: `ml-containers scaffold [DIR] [--dry-run] [--json] [--force] [--framework F] [--cuda X.Y] [--python X.Y]
                        [--base-image REF] [--mode dev|train|both] [--datasets PATH] [--dockerfile-at devcontainer|root]
 
+  --dry-run                          print what would change, with diffs, and write nothing
+  --json                             print the plan (files, actions, changes) as one JSON object
+  --force                            also change files that exist (merge devcontainer.json, extend .dockerignore)
+  --framework F                      build for this framework instead of the detected one, one of:
+                                     ${FRAMEWORKS.join(', ')}
+  --cuda X.Y                         the CUDA version of the image instead of the one the project suggests
+  --python X.Y                       the Python version of the environment, e.g. 3.11
+  --base-image REF                   the base image of the Dockerfile instead of the chosen one
+  --mode dev|train|both              write the dev container, the training image's Dockerfile, or both (default)
+  --datasets PATH                    an absolute host folder of datasets to mount at /datasets
+  --dockerfile-at devcontainer|root  put the Dockerfile in .devcontainer/ (default) or at the project root
+
   Writes .devcontainer/devcontainer.json, .devcontainer/Dockerfile (or ./Dockerfile) and .dockerignore. An existing
   devcontainer.json is merged (comments and keys kept) and an existing .dockerignore extended, but only with --force;
   without it the command lists what it would change and exits 1. --dry-run prints the diffs and writes nothing.`,
+  options: scaffoldOptions,
   async run(argv, io) {
     const parsed = parseCommandArgs({
       args: argv,
       strict: true,
       allowPositionals: true,
-      options: {
-        'dry-run': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        force: { type: 'boolean', default: false },
-        framework: { type: 'string' },
-        cuda: { type: 'string' },
-        python: { type: 'string' },
-        'base-image': { type: 'string' },
-        mode: { type: 'string', default: 'both' },
-        datasets: { type: 'string' },
-        'dockerfile-at': { type: 'string', default: 'devcontainer' },
-      },
+      options: scaffoldOptions,
     });
     const v = parsed.values;
     if (parsed.positionals.length > 1) {
@@ -134,7 +149,7 @@ export const scaffoldCommand: CliCommand = {
                 : p.action === 'invalid'
                   ? 'NOT valid, left alone'
                   : 'NOT written';
-        io.out(`${p.path}: ${p.action} (${state})`);
+        io.out(state === p.action ? `${p.path}: ${p.action}` : `${p.path}: ${p.action} (${state})`);
         if (p.problem !== undefined) io.out(`  ${p.problem}`);
         for (const c of p.changes) io.out(`  ${c.kind}: ${c.path}: ${c.message}`);
         if (v['dry-run'] && p.action !== 'unchanged' && p.action !== 'unsafe') io.out(unifiedDiff(p));

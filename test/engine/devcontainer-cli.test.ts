@@ -25,7 +25,7 @@ import { type ParseError, parse } from 'jsonc-parser';
 import { mergeDevcontainer } from '../../src/core/scaffold/merge';
 import type { DevcontainerGpuSettings } from '../../src/core/scaffold/types';
 import { devcontainerKind, isRecord, mountTarget } from '../../src/core/scaffold/validate';
-import { FIXTURES, ROOT, tempDir } from './helpers';
+import { FIXTURES, ROOT, tempDir } from '../unit/helpers';
 
 const DIR = path.join(FIXTURES, 'devcontainers');
 const TOOLS = path.join(ROOT, 'test', 'devcontainers-cli');
