@@ -9,7 +9,8 @@ export { realProbes } from '../core/compat/probes';
 export { checkReportMarkdown } from '../core/compat/report';
 export { takeFingerprint } from '../core/fingerprint/fingerprint';
 export { diffFingerprints } from '../core/fingerprint/diff';
-export { parseFingerprint } from '../core/fingerprint/parse';
+export { fingerprintFromText, parseFingerprint } from '../core/fingerprint/parse';
+export { diffReportMarkdown } from '../core/fingerprint/report';
 export { detectForScaffold, generateScaffold } from '../core/scaffold/generate';
 export { ScaffoldWriteError, applyPlan, needsConsent, planScaffold, unsafeSentence } from '../core/scaffold/plan';
 export { connectEngine } from '../core/docker/engine';
@@ -18,6 +19,8 @@ export { describeRunHost, resolveImage, runSpecFor, sweepSpecFor } from '../core
 export { Runner } from '../core/runs/runner';
 export { RunStore } from '../core/runs/store';
 export { imageRefProblem, parseGpuSelection } from '../core/runs/spec';
+export { defaultTarget, hasBuildSetup, imageSourceFor, sweepGpuPool } from '../core/runs/request';
+export { runTraining } from '../core/operations/runTraining';
 export {
   formatSweepSummary,
   listSweeps,

@@ -7,7 +7,8 @@ import {
   factsFromImageRef,
   nvidiaCudaRequirement,
 } from '../../src/core/compat/image';
-import { devcontainerShm, parseDockerSize } from '../../src/core/compat/project';
+import { devcontainerShm } from '../../src/core/compat/project';
+import { parseByteSize } from '../../src/core/util/size';
 import { archListRuns, requirementSatisfied } from '../../src/core/compat/rules';
 
 // the real NVIDIA_REQUIRE_CUDA of nvidia/cuda:12.4.1 (ubuntu22.04 base image)
@@ -160,9 +161,9 @@ describe('GPU architecture and framework kernels', () => {
 
 describe('dev container shared memory', () => {
   it('reads --shm-size and --ipc from runArgs, in one token or two', () => {
-    assert.equal(parseDockerSize('16g'), 16 * 1024 ** 3);
-    assert.equal(parseDockerSize('512m'), 512 * 1024 ** 2);
-    assert.equal(parseDockerSize('nonsense'), null);
+    assert.equal(parseByteSize('16g'), 16 * 1024 ** 3);
+    assert.equal(parseByteSize('512m'), 512 * 1024 ** 2);
+    assert.equal(parseByteSize('nonsense'), undefined);
     assert.equal(devcontainerShm('d.json', '{ // c\n "runArgs": ["--shm-size=8g"] }')?.shmBytes, 8 * 1024 ** 3);
     assert.equal(devcontainerShm('d.json', '{ "runArgs": ["--shm-size", "1g",] }')?.shmBytes, 1024 ** 3);
     assert.equal(devcontainerShm('d.json', '{ "runArgs": ["--ipc=host"] }')?.ipcHost, true);

@@ -4,55 +4,64 @@
  * (a FIFO, a device or a link out of the project is skipped, never waited on).
  */
 import * as path from 'node:path';
-import { type ParseError, parse as parseJsonc } from 'jsonc-parser';
 import type { ProjectDetails } from '../detect/detect';
-import { findDevcontainerConfig } from '../scaffold/locate';
-import { jsoncTooDeep } from '../util/json';
+import {
+  buildSettings,
+  type Devcontainer,
+  DevcontainerSyntaxError,
+  parseDevcontainer,
+  readDevcontainer,
+  sharedMemory,
+} from '../devcontainer';
+import { TooDeeplyNestedError } from '../util/json';
 import { readRegularFile } from '../util/safeFs';
-import { LineIndex } from '../util/text';
 import { applyTorchPin, emptyImageFacts, factsFromDockerfile } from './image';
 import type { ImageFacts, ProjectFacts } from './types';
 
-/** `16g`, `512m`, `1073741824` -> bytes (Docker's --shm-size units: b, k, m, g). */
-export function parseDockerSize(text: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmg])?b?$/i.exec(text.trim());
-  if (!m) return null;
-  const unit = (m[2] ?? 'b').toLowerCase();
-  const mult = unit === 'g' ? 1024 ** 3 : unit === 'm' ? 1024 ** 2 : unit === 'k' ? 1024 : 1;
-  return Math.round(Number(m[1]) * mult);
+/** The checks' view of a dev container's shared memory, from the model the runner reads too. */
+function shmFacts(dc: Devcontainer): NonNullable<ProjectFacts['devcontainer']> {
+  const { shm } = sharedMemory(dc);
+  return {
+    file: dc.file,
+    shmBytes: typeof shm === 'number' ? shm : null,
+    ipcHost: shm === 'host',
+    runArgsLine: dc.runArgsLine,
+  };
 }
 
-/** Shared-memory settings in a devcontainer.json's runArgs (one token per element, or `--flag value` pairs). */
+/** Shared-memory settings in a devcontainer.json's text (nothing set when it cannot be parsed). */
 export function devcontainerShm(file: string, text: string): ProjectFacts['devcontainer'] {
-  const errors: ParseError[] = [];
-  const doc = jsoncTooDeep(text)
-    ? undefined
-    : (parseJsonc(text, errors, { allowTrailingComma: true }) as { runArgs?: unknown } | undefined);
-  const args = Array.isArray(doc?.runArgs) ? doc.runArgs.filter((a): a is string => typeof a === 'string') : [];
-  let shmBytes: number | null = null;
-  let ipcHost = false;
-  args.forEach((a, i) => {
-    const shm = /^--shm-size(?:=(.+))?$/.exec(a);
-    if (shm) shmBytes = parseDockerSize(shm[1] ?? args[i + 1] ?? '');
-    if (/^--ipc(?:=|\s+)host$/.test(a) || (a === '--ipc' && args[i + 1] === 'host')) ipcHost = true;
-  });
-  const idx = text.indexOf('"runArgs"');
-  return { file, shmBytes, ipcHost, runArgsLine: idx === -1 ? null : new LineIndex(text).lineAt(idx) };
+  try {
+    return shmFacts(parseDevcontainer(text, file));
+  } catch {
+    return { file, shmBytes: null, ipcHost: false, runArgsLine: null };
+  }
 }
 
-/** The most a devcontainer.json or Dockerfile read for the checks may have. */
+/** The most a Dockerfile read for the checks may have. */
 const READ_CAP = 1024 * 1024;
 
-export async function projectFacts(root: string, details: ProjectDetails): Promise<ProjectFacts> {
-  let devcontainer: ProjectFacts['devcontainer'] = null;
+/**
+ * The project's devcontainer.json (the one the Dev Container spec picks), or null when it has none or it cannot be
+ * read; a file that is read but does not parse gives no settings (the runner then ignores it too).
+ */
+async function projectDevcontainer(root: string): Promise<Devcontainer | { file: string } | null> {
   try {
-    // the configuration the Dev Container spec picks: .devcontainer/devcontainer.json, .devcontainer.json, …
-    const file = await findDevcontainerConfig(root);
-    const text = file === null ? null : await readRegularFile(path.join(root, file), { root, cap: READ_CAP });
-    devcontainer = file !== null && text !== null ? devcontainerShm(file, text) : null;
-  } catch {
-    devcontainer = null;
+    return await readDevcontainer(root);
+  } catch (err) {
+    if (err instanceof DevcontainerSyntaxError || err instanceof TooDeeplyNestedError) return { file: err.file };
+    return null;
   }
+}
+
+export async function projectFacts(root: string, details: ProjectDetails): Promise<ProjectFacts> {
+  const dc = await projectDevcontainer(root);
+  const devcontainer: ProjectFacts['devcontainer'] =
+    dc === null
+      ? null
+      : 'json' in dc
+        ? shmFacts(dc)
+        : { file: dc.file, shmBytes: null, ipcHost: false, runArgsLine: null };
   return {
     devcontainer,
     usesDataLoaderWorkers: details.usage.has('dataloader-workers'),
@@ -68,17 +77,21 @@ export async function projectImageFacts(root: string, details: ProjectDetails): 
   const { profile } = details;
   const dockerfiles = profile.envFiles.filter((f) => /(?:^|\/)Dockerfile(?:[.-][^/]*)?$/.test(f));
   dockerfiles.sort((a, b) => Number(!a.startsWith('.devcontainer/')) - Number(!b.startsWith('.devcontainer/')));
+  // the Dockerfile the dev container builds comes first
+  const configured = await configuredDockerfile(root);
   let facts = emptyImageFacts(null);
   facts.kind = 'project';
-  if (dockerfiles[0]) {
+  for (const file of new Set([configured, dockerfiles[0]])) {
+    if (file === undefined) continue;
     try {
-      const text = await readRegularFile(path.join(root, dockerfiles[0]), { root, cap: READ_CAP });
+      const text = await readRegularFile(path.join(root, file), { root, cap: READ_CAP });
       if (text !== null) {
         facts = factsFromDockerfile(text, null);
-        facts.notes.unshift(`the project's ${dockerfiles[0]}.`);
+        facts.notes.unshift(`the project's ${file}.`);
+        break;
       }
     } catch {
-      // unreadable or refused Dockerfile: fall back to the declared packages
+      // unreadable or refused Dockerfile: the next one, or the declared packages
     }
   }
   const torch = details.packages.find((p) => p.name === 'torch' && /^==/.test(p.spec));
@@ -96,4 +109,16 @@ export async function projectImageFacts(root: string, details: ProjectDetails): 
     facts.notes.push(`the project pins CUDA ${profile.cudaHint} for PyTorch.`);
   }
   return facts;
+}
+
+/** The Dockerfile the project's devcontainer.json builds (relative, with `/`), if it names one inside the project. */
+async function configuredDockerfile(root: string): Promise<string | undefined> {
+  const dc = await projectDevcontainer(root);
+  if (dc === null || !('json' in dc)) return undefined;
+  try {
+    const build = await buildSettings(dc, root);
+    return build && path.relative(root, build.dockerfile).split(path.sep).join('/');
+  } catch {
+    return undefined; // a build that leaves the project: the doctor reads none of it
+  }
 }

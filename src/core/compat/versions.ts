@@ -1,17 +1,6 @@
 /** Dotted numeric versions (drivers `580.159.04`, CUDA `12.4.1`, compute capability `8.9`). */
 
-/** Compares dotted numeric versions; missing parts count as 0. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d < 0 ? -1 : 1;
-  }
-  return 0;
-}
-
-export const versionAtLeast = (a: string, b: string): boolean => compareVersions(a, b) >= 0;
+export { compareVersions, versionAtLeast } from '../util/versions';
 
 /** `12.4.1` -> `12.4`. */
 export function majorMinorOf(v: string): string {

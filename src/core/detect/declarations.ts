@@ -15,7 +15,7 @@ import { LineIndex, evidenceText } from '../util/text';
 import { normalizePackageName } from './knowledge';
 import { lexPython } from './python';
 import type { DetectionWarning } from './types';
-import { cudaFromImage, cudaFromIndexUrl, cudaFromLocalVersion, majorMinor, pythonFromSpecifier } from './versions';
+import { cudaFromImage, cudaFromIndexUrl, cudaFromLocalVersion, majorMinor, pythonRequirement } from './versions';
 
 /** Where a value was declared. */
 export interface Site {
@@ -36,6 +36,14 @@ export interface DeclaredPackage extends Site {
 export interface Pin extends Site {
   version: string;
   rank: number;
+  /** For a Python range (not a pin): what it allows, as PEP 440 (`>=3.8`); `version` is its lowest X.Y. */
+  allows?: string;
+}
+
+/** A Python pin's version, and what a range allows; null when the specifier gives no lower bound. */
+function pythonPin(spec: string): { version: string; allows?: string } | null {
+  const r = pythonRequirement(spec);
+  return r ? { version: r.version, ...(r.pinned ? {} : { allows: r.allows }) } : null;
 }
 
 export interface LaunchLine extends Site {
@@ -317,9 +325,9 @@ export function parsePyproject(file: string, text: string): Declarations {
   }
   if (isRecord(doc['dependency-groups'])) for (const v of Object.values(doc['dependency-groups'])) pep508(strings(v));
   if (typeof project['requires-python'] === 'string') {
-    const v = pythonFromSpecifier(project['requires-python']);
+    const v = pythonPin(project['requires-python']);
     if (v) {
-      out.python.push({ version: v, rank: PYTHON_RANK.pyproject, ...siteFor(file, lines, 'requires-python') });
+      out.python.push({ ...v, rank: PYTHON_RANK.pyproject, ...siteFor(file, lines, 'requires-python') });
     }
   }
 
@@ -337,8 +345,8 @@ export function parsePyproject(file: string, text: string): Declarations {
           typeof value === 'string' ? value : isRecord(value) && typeof value.version === 'string' ? value.version : '';
         const site = siteFor(file, lines, rawName);
         if (normalizePackageName(rawName) === 'python') {
-          const v = pythonFromSpecifier(spec);
-          if (v) out.python.push({ version: v, rank: PYTHON_RANK.pyproject, ...site });
+          const v = pythonPin(spec);
+          if (v) out.python.push({ ...v, rank: PYTHON_RANK.pyproject, ...site });
           continue;
         }
         const extras = isRecord(value) ? strings(value.extras) : [];
@@ -462,8 +470,8 @@ export function parseCondaEnvironment(file: string, text: string): Declarations 
       const version = m[3] ?? '';
       const site = siteFor(file, lines, dep.trim());
       if (name === 'python') {
-        const v = pythonFromSpecifier(`${m[2] === '=' ? '==' : (m[2] ?? '')}${version}`);
-        if (v) out.python.push({ version: v, rank: PYTHON_RANK.conda, ...site });
+        const v = pythonPin(`${m[2] === '=' ? '==' : (m[2] ?? '')}${version}`);
+        if (v) out.python.push({ ...v, rank: PYTHON_RANK.conda, ...site });
         continue;
       }
       if (['pytorch-cuda', 'cudatoolkit', 'cuda-version', 'cuda-toolkit', 'cuda', 'cuda-runtime'].includes(name)) {
@@ -543,10 +551,10 @@ export function parseSetupPy(file: string, text: string): Declarations {
   }
   const pr = /\bpython_requires\s*=\s*(['"])([^'"\n]*)\1/.exec(text);
   if (pr && code[pr.index] === 'p') {
-    const v = pythonFromSpecifier(pr[2]!);
+    const v = pythonPin(pr[2]!);
     const line = lines.lineAt(pr.index);
     if (v) {
-      out.python.push({ version: v, rank: PYTHON_RANK.setupPy, file, line, text: evidenceText(lines.lineText(line)) });
+      out.python.push({ ...v, rank: PYTHON_RANK.setupPy, file, line, text: evidenceText(lines.lineText(line)) });
     }
   }
   return out;
@@ -589,10 +597,10 @@ export function parseSetupCfg(file: string, text: string): Declarations {
         pushRequirement(out, file, p.line, rows[p.line - 1] ?? '', spec);
       }
     } else if (v.section === 'options' && v.key === 'python_requires' && v.parts[0]) {
-      const version = pythonFromSpecifier(v.parts[0].text);
+      const version = pythonPin(v.parts[0].text);
       if (version) {
         out.python.push({
-          version,
+          ...version,
           rank: PYTHON_RANK.setupCfg,
           file,
           line: v.parts[0].line,

@@ -50,6 +50,7 @@ import {
   type Launcher,
   type ProjectProfile,
 } from './types';
+import { pythonsAllowed } from './versions';
 import { type WalkedFile, comparePaths, walkProject } from './walk';
 
 export const DEFAULTS = {
@@ -347,12 +348,15 @@ function choosePin(
   const sorted = [...pins].sort((a, b) => a.rank - b.rank || comparePaths(a.file, b.file) || a.line - b.line);
   const pin = sorted[0]!;
   const reported = new Set<string>();
+  // a range is never called a pin: `>=3.8` allows 3.8 and on; one that allows the version used does not disagree
+  const says = (p: Pin): string => (p.allows ? `allows ${p.allows}` : `pins ${p.version}`);
   for (const other of sorted) {
     if (other.version === pin.version || reported.has(`${other.file}:${other.version}`)) continue;
+    if (other.allows && pythonsAllowed({ allows: other.allows }).includes(pin.version)) continue;
     reported.add(`${other.file}:${other.version}`);
     warnings.push({
       file: other.file,
-      message: `line ${other.line} pins ${what} ${other.version}, but ${pin.file} line ${pin.line} pins ${pin.version}; using ${pin.version}.`,
+      message: `line ${other.line} ${says(other).replace(' ', ` ${what} `)}, but ${pin.file} line ${pin.line} ${says(pin)}; using ${pin.version}.`,
     });
   }
   return { pin, agreeing: sorted.filter((p) => p.version === pin.version) };
@@ -522,6 +526,7 @@ function buildProfile(root: string, files: readonly WalkedFile[], c: Collected):
     primaryFramework,
     envFiles: files.filter((f) => f.envFile).map((f) => f.rel),
     pythonVersion: py?.pin.version ?? null,
+    ...(py?.pin.allows ? { pythonRange: py.pin.allows } : {}),
     entrypoints,
     launcher,
     cudaHint: cuda?.pin.version ?? null,

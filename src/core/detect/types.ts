@@ -44,6 +44,8 @@ export interface ProjectProfile {
   primaryFramework: Framework | null;
   envFiles: string[];
   pythonVersion: string | null;
+  /** When the project gives a Python range, not a pin: what it allows, as PEP 440 (`>=3.8`); absent for a pin. */
+  pythonRange?: string;
   entrypoints: string[];
   launcher: Launcher | null;
   cudaHint: string | null;

@@ -2,7 +2,7 @@
  * Turns what the Docker engine (through dockerode) or the Docker CLI answers into a problem a user can act on. Pure:
  * it reads error objects and texts, never the engine.
  */
-import { CancellationError } from '../util/errors';
+import { isCancellation, isProblem, Problem } from '../util/errors';
 import { DockerHostError } from './host';
 
 export type EngineProblemId =
@@ -46,6 +46,29 @@ export interface ExplainContext {
 /** `message: fix.`, one sentence: what happened and what to do. */
 export function describeEngineProblem(p: EngineProblem): string {
   return `${p.message}: ${p.fix}.`;
+}
+
+/** A Problem explaining an engine error: `id`, the sentence, `fix`, `statusCode`, and the error as its `cause`. */
+export type EngineProblemError = Problem<EngineProblemId>;
+
+/** The explained engine error as a Problem to throw (its message the one sentence of `describeEngineProblem`). */
+export function engineProblem(err: unknown, context: ExplainContext = {}): EngineProblemError {
+  const p = explainEngineError(err, context);
+  return new Problem(p.id, describeEngineProblem(p), {
+    fix: p.fix,
+    detail: p.detail,
+    ...(p.statusCode !== null ? { statusCode: p.statusCode } : {}),
+    cause: err,
+  });
+}
+
+/**
+ * What to throw when a request to the engine failed: a cancellation or a Problem as they are (already explained),
+ * anything else explained as a Problem.
+ */
+export function engineError(err: unknown, context: ExplainContext = {}): Error {
+  if (isCancellation(err) || isProblem(err)) return err as Error;
+  return engineProblem(err, context);
 }
 
 /** A request to the engine ran past its time limit (raised by the engine adapter). */
@@ -121,7 +144,7 @@ export function explainEngineError(err: unknown, context: ExplainContext = {}): 
     statusCode,
   });
 
-  if (err instanceof CancellationError) {
+  if (isCancellation(err)) {
     return make('cancelled', 'The request to the Docker engine was cancelled', 'run it again when needed');
   }
   if (err instanceof DockerHostError) {

@@ -1,18 +1,11 @@
 /** Reads the engine's /version and /info answers and picks the API version to speak. Pure (no I/O). */
+import { compareVersions } from '../util/versions';
 
 /** The API version a client falls back to when the engine does not say (the Docker CLI does the same). */
 export const FALLBACK_API_VERSION = '1.24';
 
 /** Compares two `major.minor` API versions: negative when a < b, 0 when equal, positive when a > b. */
-export function compareApiVersions(a: string, b: string): number {
-  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
+export const compareApiVersions = compareVersions;
 
 /**
  * The API version to use with an engine: exactly the one its unversioned /version reports (`ApiVersion`), never a

@@ -3,9 +3,9 @@
  * GPUs and /dev/shm the project asks for, and a sweep's variants. Shared by `ml-containers k8s` and the editor.
  */
 import * as path from 'node:path';
+import { readDevcontainerOrNull, sharedMemory } from '../devcontainer';
 import type { PushResult } from '../registry/push';
 import { visible } from '../util/encode';
-import { runtimeFromDevcontainer } from '../runs/spec';
 import { STATE_DIR } from '../runs/store';
 import { commandFor, expandGrid, parseSweepFile, type SweepFile } from '../runs/sweep';
 import { detectForScaffold, launcherCommand } from '../scaffold/generate';
@@ -22,6 +22,7 @@ import {
   MAX_GPUS_PER_POD,
   MAX_NODES,
   MAX_SWEEP_VARIANTS,
+  quantityOfBytes,
   shown,
 } from './validate';
 
@@ -202,24 +203,16 @@ function asArgument(file: string): string {
 
 /**
  * What the project's devcontainer.json asks for /dev/shm (not this machine's memory, which says nothing about the
- * nodes), as a quantity; the default when it says nothing or cannot be read; refused when it asks for no size a pod
- * can have.
+ * nodes), as a quantity; the default when it says nothing, gives the host's (`--ipc=host`) or cannot be read; refused
+ * when it asks for no size a pod can have.
  */
 async function projectShm(projectRoot: string): Promise<string> {
-  const file = path.join(projectRoot, '.devcontainer', 'devcontainer.json');
-  let shm: number | 'host' | undefined;
-  try {
-    const text = await readRegularFile(file, { root: projectRoot, cap: 1024 * 1024 });
-    shm = text === null ? undefined : runtimeFromDevcontainer(text, file).shm;
-  } catch {
-    shm = undefined;
-  }
-  if (typeof shm !== 'number') return DEFAULT_CLUSTER_SHM;
-  const gib = Math.max(1, Math.round(shm / 1024 ** 3));
-  return checkShmSize(
-    Number.isSafeInteger(gib) ? `${gib}Gi` : String(shm),
-    'The /dev/shm size that .devcontainer/devcontainer.json asks for (--shm-size)',
-  );
+  const dc = await readDevcontainerOrNull(projectRoot);
+  const shm = dc ? sharedMemory(dc) : {};
+  if (dc === null || shm.shm === 'host' || shm.shmSize === undefined) return DEFAULT_CLUSTER_SHM;
+  // the bytes the runner gives the container, as a quantity; a value that is no size is refused as written
+  const what = `The /dev/shm size that ${dc.file} asks for (--shm-size)`;
+  return checkShmSize(typeof shm.shm === 'number' ? quantityOfBytes(shm.shm) : shm.shmSize, what);
 }
 
 /** A sweep file of the project: a regular file inside it, parsed (SweepFileError says what is wrong with it). */

@@ -1,4 +1,5 @@
 import { isImageReference } from '../docker/reference';
+import { parseByteSize } from '../util/size';
 
 /**
  * Checks for every value that ends up in a Kubernetes manifest, wherever it comes from (a command-line option, an
@@ -138,19 +139,22 @@ export function quantityBytes(text: string): number | undefined {
   return Number(m[1]) * scale;
 }
 
-/** Kubernetes quantity from docker's size (`16g` -> `16Gi`, `512m` -> `512Mi`); passes anything else through. */
+/** A whole number of bytes as a quantity in the largest binary unit that holds it exactly (`1610612736` -> `1536Mi`). */
+export function quantityOfBytes(bytes: number): string {
+  const units = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi'];
+  let power = 0;
+  while (power < units.length - 1 && bytes > 0 && bytes % 1024 ** (power + 1) === 0) power++;
+  return `${bytes / 1024 ** power}${units[power]}`;
+}
+
+/**
+ * Kubernetes quantity from docker's short size (`16g` -> `16Gi`, `1t` -> `1Ti`, `1.5g` -> `1536Mi`), its bytes read by
+ * the core's one size parser; passes anything else (a quantity already, or no size) through to be checked as one.
+ */
 export function toQuantity(size: string): string {
-  const m = /^(\d+(?:\.\d+)?)([kmgt])b?$/i.exec(size.trim());
-  if (!m) return size.trim();
-  const units = ['k', 'm', 'g', 't'];
-  let value = Number(m[1]);
-  let unit = units.indexOf(m[2]!.toLowerCase());
-  // quantities are whole numbers here: 1.5g -> 1536Mi
-  while (!Number.isInteger(value) && unit > 0) {
-    value *= 1024;
-    unit--;
-  }
-  return `${Math.round(value)}${['Ki', 'Mi', 'Gi', 'Ti'][unit]}`;
+  const text = size.trim();
+  const bytes = /^\d+(?:\.\d+)?[kmgtp]b?$/i.test(text) ? parseByteSize(text) : undefined;
+  return bytes === undefined ? text : quantityOfBytes(bytes);
 }
 
 /**

@@ -7,12 +7,10 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
-import { parse as parseJsonc } from 'jsonc-parser';
+import { buildSettings, readDevcontainerOrNull } from '../devcontainer';
 import type { EngineClient } from '../docker/engine';
-import { describeEngineProblem, explainEngineError } from '../docker/errors';
-import { CancellationError, throwIfCancelled } from '../util/errors';
-import { jsoncTooDeep } from '../util/json';
-import { assertInsideProject, readRegularFile, UnsafePathError } from '../util/safeFs';
+import { engineError } from '../docker/errors';
+import { CancellationError, Problem, throwIfCancelled } from '../util/errors';
 import { imageNameFor } from './spec';
 
 export interface BuildRequest {
@@ -39,53 +37,20 @@ export interface BuildSetup {
   args: Record<string, string>;
 }
 
-/** The most bytes a devcontainer.json may have to be read for its build settings. */
-const DEVCONTAINER_CAP = 1024 * 1024;
-
 /**
- * Finds the project's Dockerfile and build settings: `.devcontainer/devcontainer.json`'s `build` (dockerfile, context,
- * args) when present, else `.devcontainer/Dockerfile`, else a root `Dockerfile`. Throws one sentence when none exists,
- * or when devcontainer.json points the build context or the Dockerfile outside the project (the context is sent to the
+ * Finds the project's Dockerfile and build settings: the `build` (dockerfile, context, args) of the devcontainer.json
+ * the spec picks (`.devcontainer/devcontainer.json`, a root `.devcontainer.json`, …), paths relative to that file,
+ * when present; else `.devcontainer/Dockerfile`, else a root `Dockerfile`. Throws one sentence when none exists, or
+ * when devcontainer.json points the build context or the Dockerfile outside the project (the context is sent to the
  * engine whole). devcontainer.json is read only when it is a regular file inside the project.
  */
 export async function findBuildSetup(projectRoot: string): Promise<BuildSetup> {
   const devDir = path.join(projectRoot, '.devcontainer');
-  const configFile = path.join(devDir, 'devcontainer.json');
-  let config: { build?: { dockerfile?: unknown; context?: unknown; args?: unknown } } | undefined;
-  try {
-    const text = await readRegularFile(configFile, { root: projectRoot, cap: DEVCONTAINER_CAP });
-    config =
-      text === null || jsoncTooDeep(text)
-        ? undefined
-        : (parseJsonc(text, [], { allowTrailingComma: true }) as typeof config);
-  } catch {
-    config = undefined; // not a regular file of the project, or unreadable: the doctor reports it
-  }
-  const build = config !== null && typeof config === 'object' ? config.build : undefined;
-  if (build && typeof build === 'object' && typeof build.dockerfile === 'string') {
-    const context = path.resolve(devDir, typeof build.context === 'string' ? build.context : '.');
-    const dockerfile = path.resolve(devDir, build.dockerfile);
-    for (const [what, p] of [
-      ['build context', context],
-      ['Dockerfile', dockerfile],
-    ] as const) {
-      try {
-        await assertInsideProject(projectRoot, p);
-      } catch (err) {
-        if (!(err instanceof UnsafePathError)) throw err;
-        throw new Error(
-          `${configFile} sets the ${what} to ${p}, outside the project ${projectRoot}; only the project is built: ` +
-            'point build.context and build.dockerfile inside it.',
-        );
-      }
-    }
-    const args: Record<string, string> = {};
-    if (build.args && typeof build.args === 'object') {
-      for (const [k, v] of Object.entries(build.args as Record<string, unknown>)) {
-        if (typeof v === 'string' && !v.includes('${')) args[k] = v;
-      }
-    }
-    if (isRegularFile(dockerfile)) return { context, dockerfile: toContextPath(context, dockerfile), args };
+  // not a regular file of the project, unreadable or malformed: the doctor reports it
+  const config = await readDevcontainerOrNull(projectRoot);
+  const build = config && (await buildSettings(config, projectRoot));
+  if (build && isRegularFile(build.dockerfile)) {
+    return { context: build.context, dockerfile: toContextPath(build.context, build.dockerfile), args: build.args };
   }
   for (const candidate of [path.join(devDir, 'Dockerfile'), path.join(projectRoot, 'Dockerfile')]) {
     if (isRegularFile(candidate)) {
@@ -127,7 +92,9 @@ export async function buildTarget(client: EngineClient, req: BuildRequest): Prom
   throwIfCancelled(req.signal);
   const setup = await findBuildSetup(req.projectRoot);
   const tag = req.tag ?? imageNameFor(req.projectRoot, req.target);
-  const docker = await client.docker();
+  const docker = await client.docker().catch((err: unknown) => {
+    throw engineError(err);
+  });
   const buildargs = { ...setup.args, ...req.buildArgs };
   req.onProgress?.(`Building ${tag} (target ${req.target}, ${setup.dockerfile}) on ${client.dockerHost}`);
   const ctrl = new AbortController();
@@ -154,7 +121,7 @@ export async function buildTarget(client: EngineClient, req: BuildRequest): Prom
       } as Docker.ImageBuildOptions);
     } catch (err) {
       if (ctrl.signal.aborted) throw new CancellationError();
-      throw new Error(describeEngineProblem(explainEngineError(err)));
+      throw engineError(err);
     }
     const events = await new Promise<BuildEvent[]>((resolve, reject) => {
       docker.modem.followProgress(
@@ -170,7 +137,7 @@ export async function buildTarget(client: EngineClient, req: BuildRequest): Prom
       );
     }).catch((err: unknown) => {
       if (ctrl.signal.aborted) throw new CancellationError();
-      throw err;
+      throw engineError(err);
     });
     if (partial) onLine(partial);
     const failed = events.find((e) => e.error);
@@ -182,18 +149,25 @@ export async function buildTarget(client: EngineClient, req: BuildRequest): Prom
         tail.join('\n'),
       );
     }
-    const imageId = (await docker.getImage(tag).inspect()).Id;
+    const imageId = (
+      await docker
+        .getImage(tag)
+        .inspect()
+        .catch((err: unknown) => {
+          throw engineError(err);
+        })
+    ).Id;
     return { tag, imageId };
   } finally {
     req.signal?.removeEventListener('abort', onAbort);
   }
 }
 
-/** A build that ran and failed: the message is one sentence, `logTail` the end of the build's output. */
-export class BuildError extends Error {
+/** A build that ran and failed (Problem `build-failed`): the message is one sentence, `logTail` the end of its output. */
+export class BuildError extends Problem<'build-failed'> {
   readonly logTail: string;
   constructor(message: string, logTail: string) {
-    super(message);
+    super('build-failed', message, { fix: 'fix the Dockerfile or its dependencies and run again', detail: logTail });
     this.name = 'BuildError';
     this.logTail = logTail;
   }

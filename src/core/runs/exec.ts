@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { type EngineClient, getContainer } from '../docker/engine';
-import { describeEngineProblem, explainEngineError } from '../docker/errors';
+import { engineError } from '../docker/errors';
 import { runContainer } from './runner';
 import type { RunRecord } from './types';
 
@@ -42,7 +42,7 @@ export async function openShell(
   try {
     docker = await client.docker();
   } catch (err) {
-    throw new Error(describeEngineProblem(explainEngineError(err)));
+    throw engineError(err);
   }
   // checked before anything is sent: one sentence each when it is not a container, or not the run's
   let container: Docker.Container;
@@ -64,7 +64,7 @@ export async function openShell(
     });
     stream = (await exec.start({ hijack: true, stdin: true, Tty: true } as Docker.ExecStartOptions)) as Duplex;
   } catch (err) {
-    throw new Error(describeEngineProblem(explainEngineError(err)));
+    throw engineError(err);
   }
   const resize = async (columns: number, rows: number): Promise<void> => {
     await exec.resize({ h: rows, w: columns }).catch(() => undefined); // the shell may already be gone

@@ -5,13 +5,14 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readDevcontainerOrNull, sharedMemory } from '../devcontainer';
 import type { EngineClient } from '../docker/engine';
 import { probeHost } from '../gpu/nvidiaSmi';
 import type { HostGpuState } from '../gpu/types';
 import { errorMessage } from '../util/errors';
 import { readRegularFile, UnsafePathError } from '../util/safeFs';
 import { buildTarget, type BuiltImage } from './build';
-import { defaultShmBytes, imageRefProblem, parseEnvFile, runtimeFromDevcontainer } from './spec';
+import { defaultShmBytes, imageRefProblem, parseEnvFile } from './spec';
 import { type SweepState, type SweepVariantState, sweepMountsWorkspace } from './sweep';
 import type { GpuSelection, ImageSource, RunHost, RunSpec } from './types';
 
@@ -27,7 +28,7 @@ export interface RunRequest {
   params?: Record<string, string>;
 }
 
-/** The most bytes the project's .env and devcontainer.json may have (real ones are a few KiB). */
+/** The most bytes the project's .env may have (real ones are a few KiB). */
 export const PROJECT_CONFIG_CAP = 1024 * 1024;
 
 /** An image reference the engine would not take (`..`, `/x`, `a//b`, `Ubuntu`): one sentence, thrown before any request. */
@@ -75,22 +76,14 @@ export async function readProjectEnv(projectRoot: string): Promise<Record<string
   return text === null ? {} : parseEnvFile(text);
 }
 
-/** /dev/shm for the run: what the project's devcontainer.json asks for, else sized from this machine's memory. */
+/**
+ * /dev/shm for the run: what the project's devcontainer.json asks for (the one the spec picks, read as the doctor
+ * reads it), else sized from this machine's memory. A file that cannot be used (a FIFO, a link out of the project, a
+ * huge or malformed file) is not a reason to fail: the doctor reports it.
+ */
 export async function shmFor(projectRoot: string): Promise<number | 'host'> {
-  const file = path.join(projectRoot, '.devcontainer', 'devcontainer.json');
-  let text: string | null;
-  try {
-    // a FIFO, a device, a link out of the project or a huge file is not read: the doctor reports it
-    text = await readRegularFile(file, { root: projectRoot, cap: PROJECT_CONFIG_CAP });
-  } catch {
-    text = null;
-  }
-  if (text === null) return defaultShmBytes(os.totalmem());
-  try {
-    return runtimeFromDevcontainer(text, file).shm ?? defaultShmBytes(os.totalmem());
-  } catch {
-    return defaultShmBytes(os.totalmem()); // a broken devcontainer.json is the doctor's to report, not a reason to fail
-  }
+  const dc = await readDevcontainerOrNull(projectRoot);
+  return (dc && sharedMemory(dc).shm) ?? defaultShmBytes(os.totalmem());
 }
 
 /** The RunSpec of a request, once its image is known. */

@@ -11,9 +11,9 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import { type EngineClient, getContainer, isContainerRef } from '../docker/engine';
-import { describeEngineProblem, explainEngineError } from '../docker/errors';
+import { engineError, engineProblem, explainEngineError } from '../docker/errors';
 import { writeFileAtomic } from '../util/atomic';
-import { CancellationError, errorMessage } from '../util/errors';
+import { errorMessage, isCancellation, Problem } from '../util/errors';
 import { explainRunExit } from './explain';
 import { containerCreateOptions, containerNameFor, newRunId } from './spec';
 import { type RunStore, STATE_DIR } from './store';
@@ -61,7 +61,7 @@ export async function runContainer(
     info = await getContainer(docker, ref).inspect();
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) return 'gone';
-    throw new Error(describeEngineProblem(explainEngineError(err)));
+    throw engineError(err);
   }
   const labels = info.Config?.Labels ?? {};
   if (labels[LABELS.run] !== record.id || !(await sameProject(labels[LABELS.project], projectRoot))) {
@@ -83,15 +83,26 @@ async function sameProject(label: string | undefined, root: string): Promise<boo
   return a !== undefined && a === b;
 }
 
-/** A run could not be started; `message` is one sentence, `record` the failed run's record. */
-export class RunStartError extends Error {
+/**
+ * A run could not be started: the engine's Problem (its `id`, one-sentence `message`, `fix`, `statusCode` and `cause`)
+ * with `record`, the failed run's record.
+ */
+export class RunStartError extends Problem {
   readonly record: RunRecord;
-  readonly problemId: string;
-  constructor(message: string, problemId: string, record: RunRecord) {
-    super(message);
+  constructor(problem: Problem, record: RunRecord) {
+    super(problem.id, problem.message, {
+      fix: problem.fix,
+      statusCode: problem.statusCode,
+      detail: problem.detail,
+      cause: problem.cause,
+    });
     this.name = 'RunStartError';
     this.record = record;
-    this.problemId = problemId;
+  }
+
+  /** The same as `id`. */
+  get problemId(): string {
+    return this.id;
   }
 }
 
@@ -187,11 +198,14 @@ export class Runner {
     });
     await this.store.writeRecord(record);
     const fail = async (err: unknown, container?: Docker.Container): Promise<never> => {
-      const problem = explainEngineError(err);
+      const problem = engineProblem(err);
       record.state = 'failed';
       record.finishedAt = new Date().toISOString();
-      record.explanation = describeEngineProblem(problem);
-      this.log(`run ${id}: ${problem.detail}`);
+      record.explanation = problem.message;
+      this.log(`run ${id}: ${problem.detail ?? problem.message}`);
+      // recorded as failed before its container goes: a window that sees the container's destroy event (and brings
+      // the record up to date) must find the run ended, or it records "removed before its end" over the reason
+      await this.store.writeRecord(record);
       // the container goes with the failed start; its id stays in the record when it could not be removed
       if (
         !container ||
@@ -201,9 +215,9 @@ export class Runner {
         ))
       ) {
         record.containerId = null;
+        await this.store.writeRecord(record);
       }
-      await this.store.writeRecord(record);
-      throw new RunStartError(record.explanation, problem.id, record);
+      throw new RunStartError(problem, record);
     };
 
     try {
@@ -332,7 +346,7 @@ export class Runner {
       }
       return await this.finish(record, container, onOutput, true);
     } catch (err) {
-      if (ctrl.signal.aborted || err instanceof CancellationError) {
+      if (ctrl.signal.aborted || isCancellation(err)) {
         return (await this.store.readRecord(runId)) ?? record;
       }
       // 404: removed; 409: being removed ("dead or marked for removal")
@@ -417,7 +431,7 @@ export class Runner {
       await own.container.stop({ t: timeoutS });
     } catch (err) {
       const status = (err as { statusCode?: number }).statusCode;
-      if (status !== 304 && status !== 404) throw new Error(describeEngineProblem(explainEngineError(err)));
+      if (status !== 304 && status !== 404) throw engineError(err);
     }
     return this.refresh(record.id);
   }
@@ -437,7 +451,7 @@ export class Runner {
         await own.container.remove({ force: true, v: true });
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode !== 404) {
-          throw new Error(describeEngineProblem(explainEngineError(err)));
+          throw engineError(err);
         }
       }
     }
@@ -609,8 +623,7 @@ export class Runner {
     try {
       return await this.client.docker();
     } catch (err) {
-      if (err instanceof CancellationError) throw err;
-      throw new Error(describeEngineProblem(explainEngineError(err)));
+      throw engineError(err);
     }
   }
 }

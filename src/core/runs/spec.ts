@@ -7,14 +7,13 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { parse as parseDotenv } from 'dotenv';
-import { parse as parseJsonc, type ParseError, printParseErrorCode } from 'jsonc-parser';
+import { parseDevcontainer, sharedMemory } from '../devcontainer/model';
 import { shmSizeFor } from '../scaffold/generate';
-import { runArgGroups } from '../scaffold/validate';
-import { assertJsoncDepth } from '../util/json';
+import { parseByteSize } from '../util/size';
 import { type GpuSelection, LABELS, type RunSpec, WORKSPACE_DIR } from './types';
 import { imageRefProblem } from '../docker/reference';
 
-export { imageRefProblem };
+export { imageRefProblem, parseByteSize };
 
 /** Unlimited memlock and a 64 MB stack, as NVIDIA recommends for CUDA containers (the scaffold's runArgs too). */
 export const DEFAULT_ULIMITS: Docker.HostConfig['Ulimits'] = [
@@ -152,41 +151,16 @@ export interface DevcontainerRuntime {
   source: string;
 }
 
-/** Reads `--shm-size`/`--ipc=host` from a devcontainer.json's runArgs; throws with line and column when malformed. */
+/**
+ * Reads `--shm-size`/`--ipc=host` from a devcontainer.json's runArgs (the devcontainer model's reading, which the
+ * doctor shares); throws with line and column when malformed.
+ */
 export function runtimeFromDevcontainer(text: string, file: string): DevcontainerRuntime {
-  assertJsoncDepth(text, file);
-  const errors: ParseError[] = [];
-  const config = parseJsonc(text, errors, { allowTrailingComma: true }) as unknown;
-  if (errors.length > 0) {
-    const e = errors[0]!;
-    const before = text.slice(0, e.offset);
-    const line = before.split('\n').length;
-    const col = e.offset - before.lastIndexOf('\n');
-    throw new Error(`${file} is not valid JSON with comments (${printParseErrorCode(e.error)} at ${line}:${col}).`);
-  }
-  const runArgs = (config as { runArgs?: unknown } | null)?.runArgs;
-  const out: DevcontainerRuntime = { source: file };
-  if (!Array.isArray(runArgs)) return out;
-  for (const g of runArgGroups(runArgs)) {
-    const flag = g.flag;
-    if (flag === '--ipc' && g.value === 'host') out.shm = 'host';
-    if (flag === '--shm-size' && g.value !== undefined) {
-      const bytes = parseByteSize(g.value);
-      if (bytes !== undefined) out.shm = bytes;
-    }
-  }
-  return out;
+  const { shm } = sharedMemory(parseDevcontainer(text, file));
+  return shm === undefined ? { source: file } : { shm, source: file };
 }
 
 /** The default /dev/shm size when the project has no devcontainer.json saying otherwise (as the scaffold sizes it). */
 export function defaultShmBytes(hostMemBytes: number | undefined): number {
   return parseByteSize(shmSizeFor(hostMemBytes)) ?? 1024 ** 3;
-}
-
-/** `16g`, `512m`, `1gb`, `2048` (bytes) -> bytes, as docker's --shm-size and --memory read them. */
-export function parseByteSize(value: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)b?\s*$/i.exec(value);
-  if (!m) return undefined;
-  const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase()] ?? 1;
-  return Math.round(Number(m[1]) * unit);
 }

@@ -7,7 +7,7 @@
  * The project may be hostile (a repository just cloned): a planned path that leaves the project through a symlink, a
  * FIFO, device or socket where a file should be, an oversized file, or a file where a folder should be is 'unsafe':
  * it is neither read nor written, and the plan says why in one sentence. The devcontainer.json edited is the one the
- * Dev Container spec picks (see locate.ts), so an existing `.devcontainer.json` is merged into, not shadowed.
+ * Dev Container spec picks (see devcontainer/find.ts), so an existing `.devcontainer.json` is merged into, not shadowed.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { describeFsError, errorMessage } from '../util/errors';
 import { UnsafePathError, assertInsideProject, mkdirInsideProject, readRegularFile } from '../util/safeFs';
 import type { GeneratedFile, Scaffold } from './generate';
-import { DEFAULT_DEVCONTAINER, findDevcontainerConfig } from './locate';
+import { DEFAULT_DEVCONTAINER, findDevcontainerConfig } from '../devcontainer/find';
 import { mergeDevcontainer } from './merge';
 import type { MergeChange } from './types';
 

@@ -7,6 +7,7 @@ import { NVIDIA_CUDA_SUGGESTED_TAGS, TOOLKIT_DRIVERS } from '../compat/data/cuda
 import { JAX_EXTRAS, TF_BUILDS, TORCH_RELEASES } from '../compat/data/frameworks';
 import { compareVersions, cudaFromVariant, majorMinorOf, majorOf, variantFromCuda } from '../compat/versions';
 import type { DeclaredPackage } from '../detect/declarations';
+import { pythonsAllowed } from '../detect/versions';
 import { FRAMEWORKS, type Framework, type ProjectProfile } from '../detect/types';
 import { isImageReference } from '../docker/reference';
 import { json } from '../util/encode';
@@ -134,6 +135,46 @@ export function validateStackOptions(opts: StackOptions): void {
   }
 }
 
+/** The project's Python range as PEP 440 (`>=3.8`), or null for a pin, for none, or for text unfit for a comment. */
+function pythonRangeOf(profile: ProjectProfile): string | null {
+  const range = profile.pythonRange;
+  return range !== undefined && /^[\d.*<>=!~, |]{1,200}$/.test(range) ? range : null;
+}
+
+/**
+ * The Python for a project that allows a range: the oldest one it allows that the framework release supports
+ * (`support` as the data tables write it, `3.10-3.15`), else the oldest it allows, with a note. Each says why.
+ */
+export function pythonInRange(
+  range: string,
+  lowest: string,
+  framework: string | null,
+  support: string | undefined,
+): { python: string; why: string } {
+  const allowed = pythonsAllowed({ allows: range }).filter((v) => v.startsWith('3.'));
+  const [from, to] = support?.split('-') ?? [];
+  if (!framework || !from || !to) {
+    return { python: lowest, why: `Python ${lowest}: the oldest the project allows (${range}).` };
+  }
+  const both = allowed.find((v) => compareVersions(v, from) >= 0 && compareVersions(v, to) <= 0);
+  if (both === lowest) {
+    return {
+      python: lowest,
+      why: `Python ${lowest}: the oldest the project allows (${range}); ${framework} supports Python ${support}.`,
+    };
+  }
+  if (both) {
+    return {
+      python: both,
+      why: `Python ${both}: the project allows ${range} and ${framework} supports Python ${support}; the oldest both allow.`,
+    };
+  }
+  return {
+    python: lowest,
+    why: `Python ${lowest}: the oldest the project allows (${range}); note: ${framework} supports Python ${support} only.`,
+  };
+}
+
 const ubuntuOf = (image: string): string | null => /ubuntu(\d+\.\d+)/.exec(image)?.[1] ?? null;
 
 export function chooseStack(
@@ -144,11 +185,19 @@ export function chooseStack(
   validateStackOptions(opts);
   const why: string[] = [];
   const framework = computeFramework(profile, opts.framework);
-  let python = opts.python ?? profile.pythonVersion ?? null;
+  // a range (`>=3.8`) is never called a pin: the Python is chosen inside it once the framework release is known
+  const range = !opts.python && profile.pythonVersion ? pythonRangeOf(profile) : null;
+  let python = opts.python ?? (range ? null : profile.pythonVersion) ?? null;
   if (opts.python) why.push(`Python ${opts.python}: chosen with --python.`);
-  else if (profile.pythonVersion) why.push(`Python ${profile.pythonVersion}: the project pins it.`);
+  else if (python) why.push(`Python ${python}: the project pins it.`);
+  const inRange = (framework: string | null, support: string | undefined): string => {
+    const choice = pythonInRange(range!, profile.pythonVersion!, framework, support);
+    why.unshift(choice.why); // first, where a pin's reason goes
+    return choice.python;
+  };
 
   if (framework === null) {
+    if (range) python = inRange(null, undefined);
     python ??= DEFAULT_CPU_PYTHON;
     const baseImage = opts.baseImage ?? `python:${python}-slim-bookworm`;
     why.push(
@@ -194,6 +243,7 @@ export function chooseStack(
     const nearest = nearestCudaImage(cuda!);
     const baseImage = opts.baseImage ?? nearest?.image ?? FALLBACK_CUDA_IMAGE;
     if (!opts.baseImage) why.push(cudaImageWhy(cuda!, baseImage, nearest));
+    if (range) python = inRange(`PyTorch ${release?.torch}`, release?.python);
     python ??= UBUNTU_PYTHON[ubuntuOf(baseImage) ?? ''] ?? DEFAULT_CPU_PYTHON;
     const declared = packages.some((p) => p.name === 'torch' || p.name === 'pytorch');
     return {
@@ -229,6 +279,7 @@ export function chooseStack(
         .map(nvidiaCudaImage)
         .pop();
     const baseImage = opts.baseImage ?? cudaImage ?? `tensorflow/tensorflow:${pinned ?? `${build.tf}.0`}-gpu`;
+    if (range) python = inRange(`TensorFlow ${build.tf}`, build.python);
     python ??= UBUNTU_PYTHON[ubuntuOf(baseImage) ?? ''] ?? '3.11';
     const declared = packages.some((p) => p.name.startsWith('tensorflow'));
     return {
@@ -256,6 +307,7 @@ export function chooseStack(
   const nearest = nearestCudaImage(cuda);
   const baseImage = opts.baseImage ?? nearest?.image ?? FALLBACK_CUDA_IMAGE;
   if (!opts.baseImage && nearest?.cuda !== majorMinorOf(cuda)) why.push(cudaImageWhy(cuda, baseImage, nearest));
+  if (range) python = inRange(null, undefined);
   python ??= UBUNTU_PYTHON[ubuntuOf(baseImage) ?? ''] ?? DEFAULT_CPU_PYTHON;
   const declared = packages.some((p) => p.name === 'jax');
   return {

@@ -4,7 +4,7 @@ import type { Fingerprint, FingerprintDifference } from '../../core/fingerprint/
 import { errorMessage } from '../../core/util/errors';
 import type { Ctx } from '../ctx';
 import { heavy } from '../heavy';
-import { pickFolder, registerCommand } from './register';
+import { eitherToken, pickFolder, registerCommand } from './register';
 
 /** "Check GPU Compatibility": the project against this host's driver, GPUs and engine; a report and diagnostics. */
 export function registerCheckCommand(ctx: Ctx): void {
@@ -13,7 +13,8 @@ export function registerCheckCommand(ctx: Ctx): void {
     'mlContainers.checkGpuCompatibility',
     async (
       target?: vscode.Uri,
-      options?: { silent?: boolean },
+      /** `cancellation` cancels the check like the notification's Cancel button (tests, other extensions). */
+      options?: { silent?: boolean; cancellation?: vscode.CancellationToken },
     ): Promise<{ result: CheckResult; report: vscode.Uri } | undefined> => {
       const folder = await pickFolder(target, 'Which project should be checked?');
       if (!folder) {
@@ -24,7 +25,7 @@ export function registerCheckCommand(ctx: Ctx): void {
       }
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Checking GPU compatibility', cancellable: true },
-        (_progress, token) => ctx.doctor.check(folder, token),
+        (_progress, token) => ctx.doctor.check(folder, eitherToken(token, options?.cancellation)),
       );
       const report = await ctx.doctor.showReport(folder, result);
       if (!options?.silent && result.verdict !== 'ok') {
@@ -43,18 +44,6 @@ export function registerCheckCommand(ctx: Ctx): void {
     (err) =>
       `The GPU compatibility check failed (${errorMessage(err)}). Check that nvidia-smi and the Docker engine respond, then run it again.`,
   );
-}
-
-function diffMarkdown(a: string, b: string, diffs: readonly FingerprintDifference[]): string {
-  const lines = [`# Environment comparison`, '', `**A:** ${a}  `, `**B:** ${b}`, ''];
-  if (diffs.length === 0) {
-    lines.push('No differences that matter for GPU training.');
-    return lines.join('\n');
-  }
-  const icon = { breaking: '⛔', significant: '⚠️', minor: 'ℹ️' } as const;
-  lines.push('| | What | A | B | Why it matters |', '|---|---|---|---|---|');
-  for (const d of diffs) lines.push(`| ${icon[d.impact]} ${d.impact} | \`${d.what}\` | ${d.a} | ${d.b} | ${d.why} |`);
-  return lines.join('\n');
 }
 
 /** "Compare Environments": two fingerprint files (or this machine now vs. one file), differences ranked. */
@@ -90,18 +79,18 @@ export function registerCompareCommand(ctx: Ctx): void {
         }
         if (!second && !secondFp) return undefined;
       }
-      const { diffFingerprints, parseFingerprint } = heavy();
-      const load = async (uri: vscode.Uri): Promise<Fingerprint> => {
-        const fp = parseFingerprint(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)));
-        if ('error' in fp) throw new Error(`${vscode.workspace.asRelativePath(uri)} ${fp.error}`);
-        return fp;
-      };
+      const { diffFingerprints, diffReportMarkdown, fingerprintFromText } = heavy();
+      const load = async (uri: vscode.Uri): Promise<Fingerprint> =>
+        fingerprintFromText(
+          new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)),
+          vscode.workspace.asRelativePath(uri),
+        );
       const fa = await load(first);
       const fb = secondFp ?? (await load(second!));
       const differences = diffFingerprints(fa, fb);
       const report = await ctx.doctor.reports.show(
         'Environment comparison',
-        diffMarkdown(
+        diffReportMarkdown(
           vscode.workspace.asRelativePath(first),
           second ? vscode.workspace.asRelativePath(second) : 'this machine, now',
           differences,

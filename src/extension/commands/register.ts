@@ -1,10 +1,39 @@
 import * as vscode from 'vscode';
-import { CancellationError, errorMessage } from '../../core/util/errors';
+import { errorMessage, isCancellation, isProblem, type Problem } from '../../core/util/errors';
 import type { Ctx } from '../ctx';
+import type { ErrorAction } from '../log';
+
+const openDoctor: ErrorAction = {
+  label: 'Check GPU Compatibility',
+  run: () => vscode.commands.executeCommand('mlContainers.checkGpuCompatibility'),
+};
+
+/**
+ * The action that fixes each kind of problem (by its id), offered wherever one is shown. Problems whose fix depends on
+ * what the command was doing (an image to build) get their action from that command (`showProblem`'s `actions`).
+ */
+const PROBLEM_ACTIONS: Readonly<Record<string, readonly ErrorAction[]>> = {
+  'no-container-gpu-runtime': [openDoctor],
+  'no-nvidia-runtime': [openDoctor],
+  'cdi-not-enabled': [openDoctor],
+  'cdi-device-unresolvable': [openDoctor],
+};
+
+/** The buttons a problem's notification offers: the command's own first, then those of its kind. */
+export function problemActions(problem: Problem, actions: readonly ErrorAction[] = []): ErrorAction[] {
+  const all = [...actions, ...(PROBLEM_ACTIONS[problem.id] ?? [])];
+  return all.filter((a, i) => all.findIndex((b) => b.label === a.label) === i);
+}
+
+/** Shows a problem's sentence with the actions that fix it (see problemActions) and View Logs. */
+export function showProblem(ctx: Ctx, problem: Problem, actions: readonly ErrorAction[] = []): Promise<void> {
+  return ctx.log.showError(problem.message, problem, problemActions(problem, actions));
+}
 
 /**
  * Registers a command whose failures become one actionable sentence with "View Logs" (and whose cancellation is
- * silent). Handlers may return a value: tests and other extensions read it through executeCommand.
+ * silent). A Problem is shown as its own sentence with the actions of its kind; other errors through
+ * `describeFailure`. Handlers may return a value: tests and other extensions read it through executeCommand.
  */
 export function registerCommand(
   ctx: Ctx,
@@ -18,12 +47,30 @@ export function registerCommand(
       try {
         return await handler(...args);
       } catch (err) {
-        if (err instanceof CancellationError) return undefined;
-        void ctx.log.showError(describeFailure(err), err);
+        // the core's errors come from the other bundle (dist/lazy.js): recognised by their marks, not by instanceof
+        if (isCancellation(err)) return undefined;
+        if (isProblem(err)) void showProblem(ctx, err);
+        else void ctx.log.showError(describeFailure(err), err);
         return undefined;
       }
     }),
   );
+}
+
+/**
+ * A token cancelled when `a` or `b` is: a progress notification's Cancel button, or the token a caller passed to the
+ * command (tests, other extensions). `a` itself when there is no `b`.
+ */
+export function eitherToken(a: vscode.CancellationToken, b?: vscode.CancellationToken): vscode.CancellationToken {
+  if (!b) return a;
+  const source = new vscode.CancellationTokenSource();
+  if (a.isCancellationRequested || b.isCancellationRequested) source.cancel();
+  const cancel = (): void => {
+    source.cancel();
+    for (const l of listeners) l.dispose();
+  };
+  const listeners = [a.onCancellationRequested(cancel), b.onCancellationRequested(cancel)];
+  return source.token;
 }
 
 /** For commands whose errors already are one sentence (what happened and what to do): shown as they are. */

@@ -1,15 +1,14 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GpuInfo } from '../../core/gpu/types';
 import type { SweepState } from '../../core/runs/sweep';
 import type { ImageSource, RunRecord } from '../../core/runs/types';
-import { CancellationError, errorMessage } from '../../core/util/errors';
+import { CancellationError, errorMessage, isCancellation, isProblem } from '../../core/util/errors';
 import type { Ctx } from '../ctx';
 import { heavy } from '../heavy';
 import { OutputTerminal, StreamTerminal } from '../runs/terminal';
 import type { RunsViewNode } from '../views/runsView';
-import { asSentence, pickFolder, registerCommand, requireTrust } from './register';
+import { asSentence, eitherToken, pickFolder, registerCommand, requireTrust, showProblem } from './register';
 
 const DEV_CONTAINERS_ID = 'ms-vscode-remote.remote-containers';
 
@@ -28,6 +27,8 @@ export interface RunTrainingOptions {
   memoryBytes?: number;
   /** Show the output terminal (default true). */
   showTerminal?: boolean;
+  /** Cancels the build and start like the notification's Cancel button. */
+  cancellation?: vscode.CancellationToken;
 }
 
 export interface RunSweepOptions {
@@ -39,10 +40,6 @@ export interface RunSweepOptions {
   buildArgs?: Record<string, string>;
   /** Resolve when the sweep has ended (default: once it has started). */
   wait?: boolean;
-}
-
-function hasDockerfile(root: string): boolean {
-  return ['.devcontainer/Dockerfile', 'Dockerfile'].some((f) => fs.existsSync(path.join(root, f)));
 }
 
 /** A run or its id, from a view item, a command link or a test. */
@@ -65,11 +62,23 @@ function sweepOf(ctx: Ctx, arg: RunsViewNode | string | undefined): SweepState |
   return arg.type === 'sweep' ? arg.sweep : undefined;
 }
 
-/** Asks which image: build the scaffold's train/dev target, or an image already on the engine. */
-async function pickImage(ctx: Ctx, root: string, withCommand: boolean): Promise<ImageSource | undefined> {
+/**
+ * The image a run uses: the one the options name (the core checks it), else asked: build the scaffold's train/dev
+ * target (the core's default first), or an image already on the engine.
+ */
+async function pickImage(
+  ctx: Ctx,
+  root: string,
+  withCommand: boolean,
+  options: { image?: string; target?: string } = {},
+): Promise<ImageSource | undefined> {
+  const { defaultTarget, hasBuildSetup, imageSourceFor } = heavy();
+  if (options.image !== undefined || options.target !== undefined) {
+    return imageSourceFor({ image: options.image, target: options.target, hasCommand: withCommand });
+  }
   type Item = vscode.QuickPickItem & { source?: ImageSource; other?: true; scaffold?: true };
   const items: Item[] = [];
-  if (hasDockerfile(root)) {
+  if (await hasBuildSetup(root)) {
     const dev: Item = {
       label: '$(tools) Build the dev target',
       description: 'dependencies only; the project is mounted at /workspace (edits apply at once)',
@@ -80,7 +89,7 @@ async function pickImage(ctx: Ctx, root: string, withCommand: boolean): Promise<
       description: 'the code copied into the image, as on a cluster',
       source: { kind: 'target', target: 'train' },
     };
-    items.push(...(withCommand ? [dev, train] : [train, dev]));
+    items.push(...(defaultTarget(withCommand) === 'dev' ? [dev, train] : [train, dev]));
   } else {
     items.push({
       label: '$(add) Add a GPU Dev Container first…',
@@ -188,7 +197,7 @@ async function pickCommand(ctx: Ctx, folder: vscode.WorkspaceFolder): Promise<st
   return splitCommandLine(line);
 }
 
-/** Builds the image if asked (progress in the terminal), then starts the run. */
+/** Asks what the options leave open, then runs the core's Run Training (build progress in the terminal). */
 async function runTraining(ctx: Ctx, options: RunTrainingOptions = {}): Promise<RunRecord | undefined> {
   const folder = await pickFolder(options.folder);
   if (!folder) {
@@ -197,15 +206,10 @@ async function runTraining(ctx: Ctx, options: RunTrainingOptions = {}): Promise<
   }
   if (!requireTrust('starts containers')) return undefined;
   const root = folder.uri.fsPath;
-  const { parseGpuSelection, resolveImage, runSpecFor } = heavy();
+  const { parseGpuSelection } = heavy();
   const command = options.command ?? (await pickCommand(ctx, folder));
   if (!command) return undefined;
-  let source: ImageSource | undefined = options.image
-    ? { kind: 'image', ref: options.image }
-    : options.target
-      ? { kind: 'target', target: options.target }
-      : undefined;
-  if (!source) source = await pickImage(ctx, root, command.length > 0);
+  const source = await pickImage(ctx, root, command.length > 0, options);
   if (!source) return undefined;
   let gpus = options.gpus;
   if (gpus === undefined) {
@@ -224,74 +228,72 @@ async function runTraining(ctx: Ctx, options: RunTrainingOptions = {}): Promise<
       title: source.kind === 'target' ? `Building the ${source.target} image of ${name}` : `Starting ${source.ref}`,
       cancellable: true,
     },
-    async (progress, token) => {
+    async (progress, progressToken) => {
       const ac = new AbortController();
+      const token = eitherToken(progressToken, options.cancellation);
+      if (token.isCancellationRequested) ac.abort();
       token.onCancellationRequested(() => ac.abort());
-      let image;
+      // the step the operation is at, from its port's calls: a failure is shown as that step's
+      let step: 'build' | 'spec' | 'start' = 'build';
       try {
-        image = await resolveImage(client, root, source, {
-          buildArgs: options.buildArgs,
-          signal: ac.signal,
-          onProgress: (line) => {
-            terminal?.writeLine(line, 'dim');
-            if (/^Step \d+\/\d+/.test(line)) progress.report({ message: line.slice(0, 80) });
+        const { record } = await heavy().runTraining(
+          client,
+          {
+            projectRoot: root,
+            command,
+            source,
+            gpus: selection,
+            buildArgs: options.buildArgs,
+            env: options.env,
+            ports: options.ports,
+            memoryBytes: options.memoryBytes,
           },
-        });
-      } catch (err) {
-        if (err instanceof CancellationError) {
-          terminal?.writeLine('Build cancelled.', 'error');
-          throw err;
-        }
-        terminal?.writeLine(errorMessage(err), 'error');
-        throw err;
-      }
-      progress.report({ message: 'starting the container' });
-      const spec = await runSpecFor(
-        {
-          projectRoot: root,
-          command,
-          gpus: selection,
-          env: options.env,
-          ports: options.ports,
-          memoryBytes: options.memoryBytes,
-        },
-        image,
-      );
-      try {
-        const { record } = await ctx.runs.start(root, spec, terminal);
+          ac.signal,
+          {
+            buildLine: (line) => {
+              terminal?.writeLine(line, 'dim');
+              if (/^Step \d+\/\d+/.test(line)) progress.report({ message: line.slice(0, 80) });
+            },
+            built: () => {
+              step = 'spec';
+              progress.report({ message: 'starting the container' });
+            },
+            start: (spec) => {
+              step = 'start';
+              return ctx.runs.start(root, spec, terminal);
+            },
+          },
+        );
         return record;
       } catch (err) {
+        if (step === 'build') {
+          terminal?.writeLine(isCancellation(err) ? 'Build cancelled.' : errorMessage(err), 'error');
+          throw err;
+        }
+        if (step === 'spec') throw err;
         terminal?.writeLine(errorMessage(err), 'error');
-        const problem = (err as { problemId?: string }).problemId;
-        if (problem === 'image-not-found' && source.kind === 'image' && hasDockerfile(root)) {
-          // the image is not there, but the project can build its own: offer that instead
-          void vscode.window
-            .showErrorMessage(`${errorMessage(err)}`, 'Build and Run the Train Target', 'View Logs')
-            .then((choice) => {
-              if (choice === 'View Logs') ctx.log.channel.show(true);
-              if (choice === 'Build and Run the Train Target') {
-                void vscode.commands.executeCommand('mlContainers.runTraining', {
+        if (
+          isProblem(err) &&
+          err.id === 'image-not-found' &&
+          source.kind === 'image' &&
+          (await heavy().hasBuildSetup(root))
+        ) {
+          // the image is not there, but the project can build its own: offer that too
+          void showProblem(ctx, err, [
+            {
+              label: 'Build and Run the Train Target',
+              run: () =>
+                vscode.commands.executeCommand('mlContainers.runTraining', {
                   ...options,
                   folder: folder.uri,
                   command,
                   image: undefined,
                   target: 'train',
                   gpus,
-                });
-              }
-            });
+                }),
+            },
+          ]);
           throw new CancellationError(); // already shown
-        }
-        if (problem === 'no-container-gpu-runtime' || problem === 'no-nvidia-runtime') {
-          void vscode.window
-            .showErrorMessage(errorMessage(err), 'Check GPU Compatibility', 'View Logs')
-            .then((choice) => {
-              if (choice === 'View Logs') ctx.log.channel.show(true);
-              if (choice === 'Check GPU Compatibility') {
-                void vscode.commands.executeCommand('mlContainers.checkGpuCompatibility');
-              }
-            });
-          throw new CancellationError(); // already shown, with the link to the doctor
         }
         throw err;
       }
@@ -307,7 +309,7 @@ async function runSweepCommand(ctx: Ctx, options: RunSweepOptions = {}): Promise
   }
   if (!requireTrust('starts containers')) return undefined;
   const root = folder.uri.fsPath;
-  const { parseSweepFile, newSweep, resolveImage, parseGpuSelection, readSweepFileText } = heavy();
+  const { parseSweepFile, newSweep, resolveImage, parseGpuSelection, readSweepFileText, sweepGpuPool } = heavy();
   const setting = vscode.workspace.getConfiguration('mlContainers').get<number>('sweep.maxVariants', 1000);
   const maxVariants = Number.isSafeInteger(setting) && setting >= 1 ? setting : 1000;
   let file = options.file ? path.resolve(root, options.file) : undefined;
@@ -339,12 +341,7 @@ async function runSweepCommand(ctx: Ctx, options: RunSweepOptions = {}): Promise
   const text = await readSweepFileText(file);
   if (text === null) throw new Error(`The sweep file ${file} does not exist.`);
   const sweepFile = parseSweepFile(text, vscode.workspace.asRelativePath(file, false), { maxVariants });
-  let source: ImageSource | undefined = options.image
-    ? { kind: 'image', ref: options.image }
-    : options.target
-      ? { kind: 'target', target: options.target }
-      : undefined;
-  if (!source) source = await pickImage(ctx, root, true);
+  const source = await pickImage(ctx, root, true, options);
   if (!source) return undefined;
   const state = await (await ctx.doctor.probes()).probeHost();
   let gpus = options.gpus;
@@ -353,13 +350,7 @@ async function runSweepCommand(ctx: Ctx, options: RunSweepOptions = {}): Promise
     if (gpus === undefined) return undefined;
   }
   const selection = parseGpuSelection(gpus);
-  const gpuIds =
-    selection.kind === 'none'
-      ? []
-      : selection.kind === 'devices'
-        ? selection.ids
-        : state.gpus.map((g) => String(g.index));
-  if (selection.kind === 'none') sweepFile.gpusPerRun = 0;
+  const pool = sweepGpuPool(selection, sweepFile.gpusPerRun, state.gpus);
   const client = ctx.runs.engine();
   const image = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Preparing the sweep image', cancellable: true },
@@ -379,9 +370,9 @@ async function runSweepCommand(ctx: Ctx, options: RunSweepOptions = {}): Promise
   const sweep = newSweep({
     project: root,
     file: path.relative(root, file),
-    sweep: sweepFile,
+    sweep: { ...sweepFile, gpusPerRun: pool.gpusPerRun },
     image: image.image,
-    gpus: gpuIds,
+    gpus: pool.gpus,
     mountWorkspace: image.mountWorkspace,
     maxVariants,
   });

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { ClusterJobRecord } from '../../core/k8s/cluster';
 import type { Manifest } from '../../core/k8s/manifests';
 import type { PushResult } from '../../core/registry/push';
-import { CancellationError, errorMessage } from '../../core/util/errors';
+import { errorMessage, isCancellation } from '../../core/util/errors';
 import type { Ctx } from '../ctx';
 import { heavy } from '../heavy';
 import { OutputTerminal } from '../runs/terminal';
@@ -257,7 +257,7 @@ async function followClusterJob(ctx: Ctx, job: ClusterJobRecord): Promise<Output
     await followJobLogs(job.name, target, (line) => term.writeLine(line), term.signal);
     term.writeLine(`The logs of ${job.name} ended.`, 'dim');
   } catch (err) {
-    if (!(err instanceof CancellationError)) term.writeLine(errorMessage(err), 'error');
+    if (!isCancellation(err)) term.writeLine(errorMessage(err), 'error');
     clearTimeout(check);
     await reportProblems();
   }

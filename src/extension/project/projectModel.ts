@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CancellationError } from '../../core/util/errors';
+import { CancellationError, isCancellation } from '../../core/util/errors';
 import type { ProjectProfile } from '../../core/detect/types';
 import { summarizeProfile } from '../../core/detect/format';
 import type { Config } from '../config';
@@ -67,7 +67,9 @@ export class ProjectModel implements vscode.Disposable {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.refresh().catch((err: unknown) => this.log.error('Detection failed', err));
+      this.refresh().catch((err: unknown) => {
+        if (!isCancellation(err)) this.log.error('Detection failed', err); // a newer detection replaced it
+      });
     }, delayMs);
   }
 
@@ -89,7 +91,7 @@ export class ProjectModel implements vscode.Disposable {
       try {
         return await this.current;
       } catch (err) {
-        if (!(err instanceof CancellationError)) throw err;
+        if (!isCancellation(err)) throw err;
       }
     }
     return this.profiles.size > 0 ? this.all : this.refresh();

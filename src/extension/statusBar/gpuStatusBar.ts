@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { GpuMonitor, MonitorState } from '../../core/gpu/monitor';
 import type { IdleGpuDetector, RunOnGpus } from '../../core/gpu/status';
+import { paramsLabel } from '../../core/runs/format';
 import type { RunRecord } from '../../core/runs/types';
 import type { Ctx } from '../ctx';
 import { heavy } from '../heavy';
@@ -76,11 +77,7 @@ export class GpuStatusBar implements vscode.Disposable {
       .filter((r) => r.state === 'running' && r.gpus.kind !== 'none')
       .map((r) => ({
         id: r.id,
-        label: Object.keys(r.params).length
-          ? Object.entries(r.params)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(' ')
-          : r.id,
+        label: paramsLabel(r.params) || r.id,
         gpus: r.gpus.kind === 'devices' ? r.gpus.ids : 'all',
         record: r,
       }));

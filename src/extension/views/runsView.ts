@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ClusterJobRecord } from '../../core/k8s/cluster';
+import { formatDuration, runLabel } from '../../core/runs/format';
 import type { SweepState } from '../../core/runs/sweep';
 import type { RunRecord } from '../../core/runs/types';
 import type { FolderRuns, RunsModel } from '../runs/runsModel';
@@ -23,26 +24,10 @@ const STATE_ICONS: Record<string, [string, string | undefined]> = {
   stopped: ['debug-stop', 'disabledForeground'],
 };
 
-/** How long a run ran (or has been running): `42s`, `3m05s`, `1h02m`. */
-export function formatDuration(r: RunRecord, now = Date.now()): string {
-  if (!r.startedAt) return '';
-  const end = r.finishedAt ? Date.parse(r.finishedAt) : now;
-  const s = Math.max(0, Math.round((end - Date.parse(r.startedAt)) / 1000));
-  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
-}
-
 function gpuText(r: RunRecord): string {
   if (r.gpus.kind === 'none') return 'no GPU';
   if (r.gpus.kind === 'all') return 'all GPUs';
   return `GPU ${r.gpus.ids.join(',')}`;
-}
-
-function runLabel(r: RunRecord): string {
-  const params = Object.entries(r.params);
-  if (params.length > 0) return params.map(([k, v]) => `${k}=${v}`).join(' ');
-  return r.command.length > 0 ? r.command.join(' ') : `${r.image} (its entry point)`;
 }
 
 /** Running, finished and failed runs with GPUs, duration and exit code; sweeps group their runs. */

@@ -2,7 +2,8 @@
  * Which devcontainer.json a project uses. The Dev Container spec has tools look, in this order, for
  * `.devcontainer/devcontainer.json`, then `.devcontainer.json` at the root, then `.devcontainer/<folder>/devcontainer.json`
  * (one level deep; several of these are a choice offered to the user, so the first by name is taken here). The
- * scaffold edits the one found, and the checks read it, so neither adds or reads a second configuration.
+ * scaffold edits the one found, and the checks, runs, builds and cluster jobs read it (read.ts), so none of them adds
+ * or reads a second configuration.
  */
 import { lstat, readdir } from 'node:fs/promises';
 import * as path from 'node:path';

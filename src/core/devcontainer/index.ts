@@ -1,0 +1,5 @@
+export * from './build';
+export * from './find';
+export * from './model';
+export * from './read';
+export * from './runArgs';
