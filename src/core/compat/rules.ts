@@ -224,6 +224,41 @@ function requireCudaFindings(host: HostFacts, image: ImageFacts, out: Finding[])
   }
 }
 
+/**
+ * A PyTorch build older than the host's driver allows (the scaffold picks the build that runs on the widest range of
+ * drivers): says which newer build of the same release this driver runs, with kernels for every GPU the host has.
+ */
+function newerBuildFindings(host: HostFacts, image: ImageFacts, out: Finding[]): void {
+  if (image.framework !== 'pytorch' || !image.frameworkCuda || !host.driverVersion) return;
+  if (out.some((f) => f.severity === 'error')) return;
+  // an unpinned torch from a cuXYZ index: pip installs the newest release
+  const release = image.frameworkVersion
+    ? TORCH_RELEASES.find((r) => r.torch === majorMinorOf(image.frameworkVersion!))
+    : TORCH_RELEASES[TORCH_RELEASES.length - 1];
+  const runsHere = (variant: string): boolean => {
+    const cuda = cudaFromVariant(variant);
+    const min = cuda ? minDriverFor(cuda) : null;
+    if (!cuda || !min || compareVersions(cuda, image.frameworkCuda!) <= 0) return false;
+    if (!versionAtLeast(host.driverVersion!, min.driver)) return false;
+    const arch = TORCH_ARCH_LISTS.find((r) => r.torch.includes(release!.torch) && r.variant === variant)?.archList;
+    return host.gpus.every(
+      (g) => !g.computeCapability || (arch !== undefined && archListRuns(arch, g.computeCapability).runs),
+    );
+  };
+  const newer = release?.variants.filter((v) => v !== release.experimental && runsHere(v)).pop();
+  if (!newer) return;
+  const cuda = cudaFromVariant(newer)!;
+  out.push(
+    finding(
+      'newer-build-available',
+      'info',
+      `${cap(frameworkLabel(image))} runs here; driver ${host.driverVersion} also runs its CUDA ${cuda} build (newer CUDA libraries and kernels).`,
+      `Optional: scaffold with --cuda ${cuda}, or install from https://download.pytorch.org/whl/${newer}; keep CUDA ${image.frameworkCuda} to run on older drivers too.`,
+      [minDriverFor(cuda)!.source, 'pt_release_md'],
+    ),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // GPU architecture
 
@@ -456,6 +491,7 @@ export function checkCompatibility(input: CheckInput): CheckResult {
   driverFindings(host, input.image, findings);
   requireCudaFindings(host, input.image, findings);
   archFindings(host, input.image, findings);
+  newerBuildFindings(host, input.image, findings);
   engineFindings(host, input.engine, findings);
   shmFindings(full, findings);
   findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);

@@ -1,10 +1,12 @@
 /**
  * Choosing the base image and framework build from facts: the project's own pins first (a +cuXYZ wheel, a cuXYZ
- * index, pytorch-cuda=, cudatoolkit=, its Python), then the newest combination the data tables mark as supported.
+ * index, pytorch-cuda=, cudatoolkit=, its Python), then the newest release the data tables mark as supported, in
+ * the build that runs on the widest range of drivers.
  * Every choice carries its reason, written as a comment into the generated files.
  */
 import { NVIDIA_CUDA_SUGGESTED_TAGS, TOOLKIT_DRIVERS } from '../compat/data/cuda';
 import { JAX_EXTRAS, TF_BUILDS, TORCH_RELEASES } from '../compat/data/frameworks';
+import { minDriverFor } from '../compat/rules';
 import { compareVersions, cudaFromVariant, majorMinorOf, majorOf, variantFromCuda } from '../compat/versions';
 import type { DeclaredPackage } from '../detect/declarations';
 import { pythonsAllowed } from '../detect/versions';
@@ -76,15 +78,35 @@ function nvidiaCudaImage(cuda: string): string | null {
   return tag ? `nvidia/cuda:${tag}` : null;
 }
 
-/** The nvidia/cuda image for `cuda`, else the newest one of the same major below it, else null. */
+/**
+ * The nvidia/cuda image for `cuda`, else the newest one of the same major below it, else the oldest one of the same
+ * major above it (NVIDIA deletes the tags of older updates: 11.0 to 11.7 are gone, 11.8 stays), else null.
+ */
 function nearestCudaImage(cuda: string): { image: string; cuda: string } | null {
   const exact = nvidiaCudaImage(cuda);
   if (exact) return { image: exact, cuda: majorMinorOf(cuda) };
-  const below = Object.keys(NVIDIA_CUDA_SUGGESTED_TAGS)
-    .filter((c) => compareVersions(c, cuda) <= 0 && majorOf(c) === majorOf(cuda))
-    .sort(compareVersions)
-    .pop();
-  return below ? { image: nvidiaCudaImage(below)!, cuda: below } : null;
+  const sameMajor = Object.keys(NVIDIA_CUDA_SUGGESTED_TAGS)
+    .filter((c) => majorOf(c) === majorOf(cuda))
+    .sort(compareVersions);
+  const below = sameMajor.filter((c) => compareVersions(c, cuda) <= 0).pop();
+  const pick = below ?? sameMajor[0];
+  return pick ? { image: nvidiaCudaImage(pick)!, cuda: pick } : null;
+}
+
+/**
+ * The framework build that runs on the widest range of drivers: the newest CUDA 12.x build (CUDA 12 runs on every
+ * driver from 525 on through minor-version compatibility; CUDA 13 needs 580), else the oldest build offered. With the
+ * newer builds the release also has, for the comment.
+ */
+export function widestDriverBuild(
+  variants: readonly string[],
+): { cuda: string; major12: boolean; newer: string[] } | null {
+  const cudas = variants.map((v) => cudaFromVariant(v)).filter((c): c is string => c !== null);
+  const sorted = [...new Set(cudas)].sort(compareVersions);
+  const twelve = sorted.filter((c) => majorOf(c) === 12);
+  const cuda = twelve[twelve.length - 1] ?? sorted[0];
+  if (!cuda) return null;
+  return { cuda, major12: twelve.length > 0, newer: sorted.filter((c) => compareVersions(c, cuda) > 0) };
 }
 
 const FALLBACK_CUDA_IMAGE = 'nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04';
@@ -95,8 +117,11 @@ function cudaImageWhy(cuda: string, baseImage: string, nearest: { image: string;
   if (nearest && nearest.cuda === mm) {
     return `Base image ${baseImage}: NVIDIA's image for CUDA ${mm} (cuDNN, runtime libraries, NVIDIA_REQUIRE_CUDA).`;
   }
-  if (nearest) {
+  if (nearest && compareVersions(nearest.cuda, mm) < 0) {
     return `Base image ${baseImage}: NVIDIA's image for CUDA ${nearest.cuda}, the newest known one at or below CUDA ${mm} (pass --base-image to choose another).`;
+  }
+  if (nearest) {
+    return `Base image ${baseImage}: NVIDIA's image for CUDA ${nearest.cuda}, the oldest CUDA ${majorOf(mm)} image NVIDIA still publishes (tags for CUDA ${mm} are end-of-life); the project's CUDA ${mm} packages bring their own runtime, and the image needs driver ${minDriverFor(nearest.cuda)?.driver ?? `for CUDA ${nearest.cuda}`} or newer (pass --base-image to choose another).`;
   }
   return `Base image ${baseImage}: NVIDIA's image for CUDA 12.8; no nvidia/cuda image is known for CUDA ${mm} (pass --base-image to choose one).`;
 }
@@ -234,11 +259,18 @@ export function chooseStack(
       }
     } else {
       const stable = variants.filter((v) => v !== release?.experimental);
-      const pick = (stable.length ? stable : variants)[(stable.length ? stable : variants).length - 1];
-      cuda = pick ? cudaFromVariant(pick) : '12.8';
+      const widest = widestDriverBuild(stable.length ? stable : variants);
+      cuda = widest?.cuda ?? '12.8';
       why.push(
-        `CUDA ${cuda}: the newest stable CUDA build of PyTorch ${release?.torch} with an nvidia/cuda base image.`,
+        widest?.major12
+          ? `CUDA ${cuda}: the newest CUDA 12 build of PyTorch ${release?.torch}, which runs on the widest range of drivers (525 and newer through minor-version compatibility; CUDA 13 builds need driver 580).`
+          : `CUDA ${cuda}: the oldest CUDA build of PyTorch ${release?.torch}, which runs on the widest range of drivers.`,
       );
+      if (widest?.newer.length) {
+        why.push(
+          `Newer builds (CUDA ${widest.newer.join(', ')}) need a newer driver; Blackwell GPUs (RTX 50xx, B200) need CUDA 12.8 or newer: pass --cuda to choose one (ml-containers check says when your driver allows it).`,
+        );
+      }
     }
     const nearest = nearestCudaImage(cuda!);
     const baseImage = opts.baseImage ?? nearest?.image ?? FALLBACK_CUDA_IMAGE;
