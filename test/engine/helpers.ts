@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
+import { buildContextStream } from '../../src/core/docker/context';
 
 /** The project root (tests are compiled to out/test/engine). */
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -120,15 +121,14 @@ export interface BuiltImage {
 }
 
 /**
- * Builds an image from the folder `dir` as the context, through the engine's API (dockerode): dockerode tars the
- * folder's entries and leaves out what its .dockerignore excludes. Caveat of dockerode 5: below the top level it
- * matches absolute paths against the patterns, so an anchored nested pattern (`a/b`) does not apply there while the
- * docker CLI honours it; top-level names and `**` patterns (all the generated .dockerignore has) work as in the CLI.
- * Rejects with the build's own error and the end of its log.
+ * Builds an image from the folder `dir` as the context, through the engine's API, with the context packed as the
+ * extension packs it (src/core/docker/context.ts: .dockerignore matched on paths relative to the context, as the
+ * Docker CLI matches it). Rejects with the build's own error and the end of its log.
  */
 export async function buildImage(docker: Docker, dir: string, options: Docker.ImageBuildOptions): Promise<BuiltImage> {
   const t0 = Date.now();
-  const stream = await docker.buildImage({ context: dir, src: fs.readdirSync(dir) }, { forcerm: true, ...options });
+  const context = await buildContextStream(dir, options.dockerfile ?? 'Dockerfile');
+  const stream = await docker.buildImage(context, { forcerm: true, ...options });
   const events = await new Promise<BuildEvent[]>((resolve, reject) => {
     docker.modem.followProgress(stream, (err, out: BuildEvent[]) => (err ? reject(err) : resolve(out)));
   });

@@ -4,10 +4,10 @@
  * stops the build (the engine cancels a build whose connection closes).
  */
 import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { buildSettings, readDevcontainerOrNull } from '../devcontainer';
+import { buildContextStream } from '../docker/context';
 import type { EngineClient } from '../docker/engine';
 import { engineError } from '../docker/errors';
 import { CancellationError, Problem, throwIfCancelled } from '../util/errors';
@@ -110,8 +110,8 @@ export async function buildTarget(client: EngineClient, req: BuildRequest): Prom
   try {
     let stream: NodeJS.ReadableStream;
     try {
-      // dockerode tars the context's entries and leaves out what its .dockerignore excludes
-      stream = await docker.buildImage({ context: setup.context, src: await fsp.readdir(setup.context) }, {
+      // the context without what its .dockerignore excludes, matched as the Docker CLI matches it
+      stream = await docker.buildImage(await buildContextStream(setup.context, setup.dockerfile), {
         dockerfile: setup.dockerfile,
         target: req.target,
         t: tag,
