@@ -176,6 +176,15 @@ describe('Generated Dockerfile built for real (Debian python3 base image, no net
         'lib/__pycache__/loader.cpython-311.pyc': 'byte code',
         'lib/weights.bin': 'weights',
         'lib/data/loader.py': 'def load():\n    return []\n',
+        // configs and scripts real projects keep beside their data and runs (data/*.yaml, runs/*.sh): kept
+        'data/config.yaml': 'lr: 0.1\n',
+        'data/prepare.py': 'print("prepare")\n',
+        'runs/train_small.sh': 'python train.py --epochs 1\n',
+        'runs/exp1/metrics.csv': 'step,loss\n',
+        'runs/exp1/events.out.tfevents.1.host': 'scalars',
+        'data/train/part-0.parquet': 'rows',
+        'data/raw/input.txt': 'text',
+        'configs/data/sizes.csv': 'kept: not in a data folder at the top',
       };
       for (const [rel, content] of Object.entries(extra)) {
         fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
@@ -249,6 +258,30 @@ describe('Generated Dockerfile built for real (Debian python3 base image, no net
       assert.deepEqual(p.files, ['requirements.txt']);
     });
 
+    it("the environment stays writable for a user the dev container gives another uid (group mlc-env), caches are the user's", async function () {
+      await requireImage(docker, devTag, 'the dev target was not built (see the test before)');
+      // what the dev container does for a host uid other than 1000: the user's uid changes, its groups stay
+      const r = await runOnce(docker, {
+        Image: devTag,
+        User: '4321:4321',
+        Cmd: [
+          'python',
+          '-c',
+          'import json, os, pwd; site = [p for p in __import__("sys").path if p.endswith("site-packages")][0]; ' +
+            'print(json.dumps({"venv": os.access(site, os.W_OK), "bin": os.access("/opt/venv/bin", os.W_OK), ' +
+            '"caches": {d: pwd.getpwuid(os.stat("/home/vscode/.cache/" + d).st_uid).pw_name for d in ["pip", "huggingface", "torch"]}}))',
+        ],
+        Labels: RUN_LABELS,
+        HostConfig: { NetworkMode: 'none', GroupAdd: ['mlc-env'] },
+      });
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), {
+        venv: true,
+        bin: true,
+        caches: { pip: 'vscode', huggingface: 'vscode', torch: 'vscode' },
+      });
+    });
+
     it('builds the train target on top of dev: the code without what .dockerignore excludes, python train.py', async function () {
       const train = await buildTarget('train', trainTag);
       assert.ok(dev, 'the dev target was built');
@@ -270,8 +303,12 @@ describe('Generated Dockerfile built for real (Debian python3 base image, no net
         '.devcontainer/Dockerfile',
         '.devcontainer/devcontainer.json',
         '.dockerignore',
+        'configs/data/sizes.csv',
+        'data/config.yaml',
+        'data/prepare.py',
         'lib/data/loader.py',
         'requirements.txt',
+        'runs/train_small.sh',
         'train.py',
       ]);
     });
@@ -342,7 +379,9 @@ describe('Generated Dockerfile built for real (Debian python3 base image, no net
     it("installs its requirements with PyTorch's cu121 index, and trains with torchrun on every GPU", function () {
       assert.ok(lines.includes('COPY requirements-base.txt requirements.txt ./'), lines.join('\n'));
       assert.ok(
-        lines.includes('RUN pip install --extra-index-url https://download.pytorch.org/whl/cu121 -r requirements.txt'),
+        lines.includes(
+          'RUN umask 0002 && pip install --extra-index-url https://download.pytorch.org/whl/cu121 -r requirements.txt',
+        ),
         lines.join('\n'),
       );
       const train = lines.slice(lines.indexOf('FROM dev AS train'));

@@ -103,6 +103,13 @@ function safeProfile(profile: ProjectProfile): { profile: ProjectProfile; warnin
 }
 
 const USER = 'vscode';
+/**
+ * The group that owns the environment (/opt/venv, /opt/env). The dev container changes the user's uid and primary
+ * gid to the host user's, and re-owns only the home folder: the environment stays writable through this group.
+ */
+const ENV_GROUP = 'mlc-env';
+/** Build steps that write the environment leave it group-writable (see ENV_GROUP). */
+const GROUP_WRITABLE = 'umask 0002 &&';
 const GIB = 1024 ** 3;
 
 export function shmSizeFor(hostMemBytes: number | undefined): string {
@@ -112,6 +119,9 @@ export function shmSizeFor(hostMemBytes: number | undefined): string {
 }
 
 const REQUIREMENTS = /^requirements[^/]*\.txt$/i;
+
+/** An editable line of a conda environment's pip section (`    - -e .`, `- -e git+https://…`), as grep -E reads it. */
+const CONDA_EDITABLE = '^[[:space:]]*-[[:space:]]+-e[[:space:]]+';
 
 /**
  * The project's top-level requirements files: those a COPY line and a shell command can name exactly, and those
@@ -137,6 +147,10 @@ function installerFor(profile: ProjectProfile): Scaffold['installer'] {
   if (top.has('Pipfile')) return 'pipenv';
   if (top.has('setup.py') || top.has('setup.cfg')) return 'setup';
   return 'none';
+}
+
+function condaEnvFile(profile: ProjectProfile): string {
+  return profile.envFiles.find((f) => /^environment\.ya?ml$/.test(f)) ?? 'environment.yml';
 }
 
 function mainRequirements(profile: ProjectProfile): string[] {
@@ -169,7 +183,7 @@ export function gpuSettings(
   if (opts.datasetsPath) containerEnv.DATASETS_DIR = '/datasets';
   return {
     gpu: profile.needsGpu === 'yes' ? true : 'optional',
-    runArgs: [`--shm-size=${shm}`, '--ulimit', 'memlock=-1', '--ulimit', 'stack=67108864'],
+    runArgs: [`--shm-size=${shm}`, '--ulimit', 'stack=67108864'],
     mounts,
     containerEnv,
     extensions: ['ms-python.python', 'ms-toolsai.jupyter'],
@@ -178,7 +192,7 @@ export function gpuSettings(
         profile.needsGpu === 'yes'
           ? 'GPU required: the code uses CUDA without a CPU fallback. Requested here, never as "--gpus all" in runArgs, which fails on machines without an NVIDIA runtime.'
           : 'GPU "optional": the container gets the GPUs when the host has them and still opens on a laptop without one (a hard-coded "--gpus all" in runArgs would fail there).',
-      runArgs: `Docker's default /dev/shm is 64 MB: PyTorch DataLoader workers and NCCL crash with "Bus error" when it fills (${shm} = half the host's memory, at most 16g). Unlimited memlock and a 64 MB stack, as NVIDIA recommends for CUDA containers. One token per element.`,
+      runArgs: `Docker's default /dev/shm is 64 MB: PyTorch DataLoader workers and NCCL crash with "Bus error" when it fills (${shm} = half the host's memory, at most 16g). A 64 MB stack, as NVIDIA recommends for CUDA containers; memlock stays at the engine's limit (rootless and restricted engines cannot raise it, and the container would not start): add "--ulimit", "memlock=-1" for RDMA/InfiniBand. One token per element.`,
       mounts: `${opts.datasetsPath ? 'Datasets from the host at /datasets (setting mlContainers.datasetsPath); ' : 'Set mlContainers.datasetsPath to mount a datasets folder at /datasets. '}Named volumes keep pip, Hugging Face and torch hub downloads across rebuilds.`,
       containerEnv: 'Cache locations inside the named volumes.',
     },
@@ -241,11 +255,13 @@ function postCreateCommand(installer: Scaffold['installer'], profile: ProjectPro
     case 'pip':
       return reqs.length ? reqs.map((r) => `pip install -r ${shellQuote(r)}`).join(' && ') : null;
     case 'uv':
-      return profile.envFiles.includes('uv.lock') ? 'uv sync --active --frozen' : 'uv pip install -r pyproject.toml';
+      return profile.envFiles.includes('uv.lock')
+        ? 'UV_PROJECT_ENVIRONMENT=/opt/venv uv sync --frozen'
+        : 'uv pip install -r pyproject.toml';
     case 'poetry':
       return 'poetry install --no-root';
     case 'conda':
-      return `micromamba install -y -p /opt/env -f ${profile.envFiles.find((f) => /^environment\.ya?ml$/.test(f))}`;
+      return `micromamba install -y -p /opt/env -f ${condaEnvFile(profile)}`;
     case 'pipenv':
       return 'pipenv install --system --dev';
     case 'setup':
@@ -280,7 +296,7 @@ export function devcontainerJson(
     `${i}${i}"dockerfile": ${jsonStr(dockerfilePath)},`,
     `${i}${i}"context": "..",`,
     `${i}${i}"target": "dev",`,
-    `${i}${i}"args": { "BASE_IMAGE": ${jsonStr(stack.baseImage)}, "PYTHON_VERSION": ${jsonStr(stack.python)} }`,
+    `${i}${i}"args": { "BASE_IMAGE": ${jsonStr(stack.baseImage)}, "PYTHON_VERSION": ${jsonStr(pythonArg(stack))} }`,
     `${i}},`,
   ];
   if (stack.framework) {
@@ -302,9 +318,12 @@ export function devcontainerJson(
       ([k, v], n, all) => `${i}${i}${jsonStr(k)}: ${jsonStr(v)}${n < all.length - 1 ? ',' : ''}`,
     ),
     `${i}},`,
+    comment("The code at /workspace, where the Dockerfile's WORKDIR and `ml-containers run` put it.", i),
+    `${i}"workspaceMount": "source=\${localWorkspaceFolder},target=/workspace,type=bind",`,
+    `${i}"workspaceFolder": "/workspace",`,
     `${i}"customizations": { "vscode": { "extensions": [${settings.extensions.map(jsonStr).join(', ')}] } },`,
     comment(
-      `Work as a non-root user (uid 1000), so files created in the mounted project belong to you on the host.`,
+      `Work as a non-root user: uid 1000, or your own uid where the dev container changes it to match the host, so files created in the mounted project belong to you. The environment is writable by that user either way (group ${ENV_GROUP}).`,
       i,
     ),
     `${i}"remoteUser": "${USER}"`,
@@ -342,11 +361,17 @@ function envCopyAndInstall(installer: Scaffold['installer'], profile: ProjectPro
     }
     case 'uv': {
       const files = top.filter((f) => f === 'pyproject.toml' || f === 'uv.lock');
-      out.push(
-        '# Dependencies only, with uv from pyproject.toml (the project itself is installed from the mounted code).',
-      );
       out.push(`COPY ${files.join(' ')} ./`);
-      out.push(`RUN pip install uv && uv pip install${extra} -r pyproject.toml`);
+      if (files.includes('uv.lock')) {
+        // the lock names its own indexes: the versions it pins are the ones installed, into the image's venv
+        out.push('# Dependencies only, exactly as uv.lock pins them (the project itself comes with the mounted code).');
+        out.push('RUN pip install uv && UV_PROJECT_ENVIRONMENT=/opt/venv uv sync --frozen --no-install-project');
+      } else {
+        out.push(
+          '# Dependencies only, with uv from pyproject.toml (the project itself is installed from the mounted code).',
+        );
+        out.push(`RUN pip install uv && uv pip install${extra} -r pyproject.toml`);
+      }
       break;
     }
     case 'poetry': {
@@ -358,10 +383,19 @@ function envCopyAndInstall(installer: Scaffold['installer'], profile: ProjectPro
       break;
     }
     case 'conda': {
-      const env = top.find((f) => /^environment\.ya?ml$/.test(f))!;
-      out.push(`# The conda environment from ${env}, created with micromamba at /opt/env.`);
+      const env = condaEnvFile(profile);
+      out.push(`# The conda environment from ${env}, created with micromamba at /opt/env. Its pip section's editable`);
+      out.push('# lines need the code (-e .) or git (-e git+…): the code installs in the train stage and when the dev');
+      out.push(
+        '# container is created; a git requirement is installed here, not editable (nothing to edit in an image).',
+      );
       out.push(`COPY ${env} ./`);
-      out.push(`RUN micromamba create -y -p /opt/env -f ${env} && micromamba clean -a -y`);
+      out.push(
+        `RUN grep -vE "${CONDA_EDITABLE}" ${env} > /tmp/environment.yml \\`,
+        ' && micromamba create -y -p /opt/env -f /tmp/environment.yml && micromamba clean -a -y \\',
+        ` && (grep -oE "${CONDA_EDITABLE}git\\+\\S+" ${env} | sed -E "s/${CONDA_EDITABLE}//" | xargs -r /opt/env/bin/pip install) \\`,
+        ' && rm /tmp/environment.yml',
+      );
       break;
     }
     case 'pipenv': {
@@ -398,26 +432,27 @@ export function dockerfile(
     installer === 'conda'
       ? [
           '# micromamba for the conda environment; its Python comes from environment.yml.',
-          'RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl bzip2 \\',
+          'RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl bzip2 git \\',
           ' && curl -fsSL https://micro.mamba.pm/api/micromamba/linux-64/latest | tar -xj -C /usr/local bin/micromamba \\',
           ' && rm -rf /var/lib/apt/lists/*',
           'ENV MAMBA_ROOT_PREFIX=/opt/micromamba PATH=/opt/env/bin:$PATH',
         ]
       : [
-          "# Python: the image's own when it is PYTHON_VERSION, otherwise one installed with uv (under /opt/python: uv's",
-          '# default, /root/.local/share/uv, is closed to the user); in a venv at /opt/venv that the user owns, chowned',
-          '# while it is still small (a chown -R after the install would copy every installed file into one more layer).',
+          "# Python: the image's own when PYTHON_VERSION is empty or names it, otherwise one installed with uv (under",
+          "# /opt/python: uv's default, /root/.local/share/uv, is closed to the user); in a venv at /opt/venv that the",
+          '# user and its group own, chowned while it is still small (a chown -R after the install would copy every file',
+          '# into one more layer).',
           'RUN if ! command -v python3 >/dev/null 2>&1; then \\',
           '      apt-get update && apt-get install -y --no-install-recommends python3 python3-venv python3-pip ca-certificates \\',
           '      && rm -rf /var/lib/apt/lists/*; \\',
           '    fi \\',
-          ' && if [ "$(python3 -c \'import sys; print("%d.%d" % sys.version_info[:2])\')" = "$PYTHON_VERSION" ]; then \\',
+          ' && if [ -z "$PYTHON_VERSION" ] || [ "$(python3 -c \'import sys; print("%d.%d" % sys.version_info[:2])\')" = "$PYTHON_VERSION" ]; then \\',
           '      python3 -m venv /opt/venv; \\',
           '    else \\',
           '      PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install uv \\',
           '      && UV_PYTHON_INSTALL_DIR=/opt/python uv venv --python "$PYTHON_VERSION" /opt/venv; \\',
           '    fi \\',
-          ' && chown -R "$USERNAME" /opt/venv',
+          ` && chown -R "$USERNAME:${ENV_GROUP}" /opt/venv && chmod -R g+w /opt/venv && find /opt/venv -type d -exec chmod g+s {} +`,
           'ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH',
         ];
   const labels = [
@@ -436,7 +471,7 @@ export function dockerfile(
     `ARG BASE_IMAGE=${stack.baseImage}`,
     '',
     'FROM ${BASE_IMAGE} AS dev',
-    `ARG PYTHON_VERSION=${stack.python}`,
+    `ARG PYTHON_VERSION=${pythonArg(stack)}`,
     `ARG USERNAME=${USER}`,
     'ARG USER_UID=1000',
     'ENV DEBIAN_FRONTEND=noninteractive PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1',
@@ -447,19 +482,25 @@ export function dockerfile(
     `LABEL ${labels.join(' \\\n      ')}`,
     "# A non-root user with the host user's usual uid, so files in the mounted project stay yours.",
     'RUN id -u "$USERNAME" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --non-unique --uid "$USER_UID" "$USERNAME"',
+    `# The environment's group (the dev container may give the user another uid), and the cache folders the dev`,
+    "# container's volumes mount on, made by the user so that the volumes are the user's too.",
+    `RUN (getent group ${ENV_GROUP} >/dev/null || groupadd --system ${ENV_GROUP}) && usermod -aG ${ENV_GROUP} "$USERNAME" \\`,
+    ` && su "$USERNAME" -s /bin/sh -c 'mkdir -p "$HOME/.cache/pip" "$HOME/.cache/huggingface" "$HOME/.cache/torch"'`,
     ...pythonSetup,
     'WORKDIR /workspace',
     ...(installer === 'conda'
       ? [
           ...envCopyAndInstall(installer, profile, stack),
-          'RUN chown -R "$USERNAME" /opt/env /workspace',
+          `RUN chown -R "$USERNAME:${ENV_GROUP}" /opt/env && chmod -R g+w /opt/env && chown "$USERNAME" /workspace`,
           'USER $USERNAME',
         ]
       : [
           '# The dependencies are installed as the user, into its venv: no chown of the installed files afterwards.',
           'RUN chown "$USERNAME" /workspace',
           'USER $USERNAME',
-          ...envCopyAndInstall(installer, profile, stack),
+          ...envCopyAndInstall(installer, profile, stack).map((l) =>
+            l.startsWith('RUN ') ? `RUN ${GROUP_WRITABLE} ${l.slice(4)}` : l,
+          ),
         ]),
   ];
   if (mode !== 'dev') {
@@ -472,12 +513,48 @@ export function dockerfile(
       ...(installer === 'setup'
         ? [`RUN pip install${stack.extraIndexUrl ? ` --extra-index-url ${stack.extraIndexUrl}` : ''} .`]
         : []),
-      `# ${commentText(launch.why)} Arguments after the image name are passed on.`,
-      `ENTRYPOINT ${json(launch.argv)}`,
+      ...(installer === 'conda'
+        ? [
+            "# The project itself, where the environment's pip section installs it (-e .).",
+            `RUN if grep -qE "${CONDA_EDITABLE}\\.[[:space:]]*$" ${condaEnvFile(profile)}; then pip install --no-deps .; fi`,
+          ]
+        : []),
+      ...(profile.entrypoints.length > 0
+        ? [
+            `# ${commentText(launch.why)} Arguments after the image name are passed on.`,
+            `ENTRYPOINT ${json(launch.argv)}`,
+          ]
+        : [
+            '# No training entry script was detected: run this image with your command after its name',
+            '# (docker run IMAGE python train.py), or set ENTRYPOINT here. Without one it says so and fails.',
+            `CMD ${json(['sh', '-c', `echo ${shellQuote(NO_COMMAND)} >&2; exit 2`])}`,
+          ]),
     );
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** The PYTHON_VERSION build argument: empty where the base image's own Python is the one to use. */
+const pythonArg = (stack: StackChoice): string => (stack.pythonFromImage ? '' : stack.python);
+
+const NO_COMMAND =
+  'This image has no training command: run it with one after the image name (e.g. python train.py), or set ENTRYPOINT in its Dockerfile.';
+
+/**
+ * Data, not code, in the folders where projects keep datasets and experiment output: by file type, never the whole
+ * folder (projects keep configs and scripts there: data/*.yaml, runs/*.sh). No `!` exceptions: below the first level
+ * the Docker CLI does not apply them inside an excluded folder.
+ */
+const DATA_FOLDERS = ['data', 'datasets', 'runs', 'outputs'];
+const DATA_FILES = ['csv', 'tsv', 'jsonl', 'txt', 'log', 'jpg', 'jpeg', 'png', 'wav', 'mp3', 'flac', 'mp4'];
+/** File types that are data wherever they are. */
+const DATA_ANYWHERE = ['npy', 'npz', 'parquet', 'arrow', 'feather', 'h5', 'hdf5', 'tfrecord', 'pkl', 'pickle'];
+const ARCHIVES = ['zip', 'tar', 'tgz', 'gz', 'bz2', 'xz', 'zst', '7z'];
+const DATA_IGNORES = [
+  '# datasets, checkpoints and experiment logs (by file type: the code, configs and scripts kept beside them stay)',
+  ...DATA_FOLDERS.flatMap((d) => [...DATA_FILES.map((x) => `${d}/**/*.${x}`), `${d}/**/events.out.tfevents.*`]),
+  ...[...DATA_ANYWHERE, ...ARCHIVES].map((x) => `**/*.${x}`),
+].join('\n');
 
 export const DOCKERIGNORE = `# Keeps the build context small and the training image free of data and secrets (made by ML Containers).
 .git
@@ -495,9 +572,7 @@ env
 *.egg-info
 node_modules
 .ml-containers
-# datasets, checkpoints and experiment logs
-data
-datasets
+${DATA_IGNORES}
 checkpoints
 **/*.ckpt
 **/*.pt
@@ -507,8 +582,6 @@ checkpoints
 wandb
 mlruns
 lightning_logs
-outputs
-runs
 `;
 
 export function generateScaffold(

@@ -33,6 +33,11 @@ export interface StackChoice {
   cuda: string | null;
   /** major.minor of the Python the environment uses. */
   python: string;
+  /**
+   * Nothing asks for a particular Python (no pin, range or --python): the base image's own is used, whichever it is
+   * (PYTHON_VERSION is left empty), so another base image (--base-image, a BASE_IMAGE build argument) keeps its own.
+   */
+  pythonFromImage: boolean;
   /** Extra index for the framework's CUDA wheels (PyTorch's cuXYZ index). */
   extraIndexUrl: string | null;
   /** A requirement to install when the project's own files do not declare the framework. */
@@ -207,6 +212,17 @@ export function chooseStack(
   packages: readonly DeclaredPackage[],
   opts: StackOptions = {},
 ): StackChoice {
+  const choice = chooseFrameworkStack(profile, packages, opts);
+  if (opts.python || profile.pythonVersion) return { ...choice, pythonFromImage: false };
+  const why = `Python: the base image's own (${choice.python} on ${choice.baseImage}; nothing pins one): another base image keeps its own, and a PYTHON_VERSION build argument installs another.`;
+  return { ...choice, why: [...choice.why, why], pythonFromImage: true };
+}
+
+function chooseFrameworkStack(
+  profile: ProjectProfile,
+  packages: readonly DeclaredPackage[],
+  opts: StackOptions,
+): Omit<StackChoice, 'pythonFromImage'> {
   validateStackOptions(opts);
   const why: string[] = [];
   const framework = computeFramework(profile, opts.framework);

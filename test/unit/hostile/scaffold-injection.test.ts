@@ -161,7 +161,10 @@ describe('hostile scaffold: names from the repository never become instructions'
       assert.deepEqual([...sources].sort(), ['requirements-dev.txt', odd].sort());
       // both are installed, each by its name as the shell reads it, in the same order
       const run = got.filter((i) => i.keyword === 'RUN').pop()!;
-      assert.deepEqual(shellWords(run.args), ['pip', 'install', ...sources.flatMap((f) => ['-r', f])]);
+      assert.deepEqual(shellWords(run.args), [
+        ...['umask', '0002', '&&'],
+        ...['pip', 'install', ...sources.flatMap((f) => ['-r', f])],
+      ]);
       const post = parseDevcontainer(read(hostile.dir, '.devcontainer/devcontainer.json')).postCreateCommand;
       assert.deepEqual(
         shellWords(String(post)),
