@@ -72,6 +72,19 @@ describe('scaffold: the PyTorch build with nothing pinned', () => {
       assert.match(dockerfile, /the newest CUDA 12 build of PyTorch [\d.]+, which runs on the widest range of drivers/);
       assert.match(dockerfile, /Blackwell GPUs .* need CUDA 12\.8 or newer: pass --cuda/);
       assert.match(dockerfile, /--extra-index-url https:\/\/download\.pytorch\.org\/whl\/cu12\d\b/);
+      // the report names the build without a version nobody pinned (no "PyTorch  (CUDA …")
+      const r = runCli([
+        'check',
+        '--no-engine',
+        '--project',
+        project,
+        '--driver',
+        '580.95.05',
+        '--gpu',
+        'NVIDIA A100-SXM4-80GB',
+      ]);
+      assert.match(r.stdout, /^ {2}Framework: PyTorch \(CUDA 12\.\d build\)$/m);
+      assert.match(r.stdout, /newer-build-available/);
     } finally {
       t.cleanup();
     }

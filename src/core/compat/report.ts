@@ -50,7 +50,7 @@ export function checkReportMarkdown(r: CheckResult, title = 'GPU compatibility')
     `| Engine | ${engine} |`,
     `| Image | ${i.ref ?? (i.framework ? "none: the facts come from the project's files" : 'none given')} |`,
     `| Image CUDA | ${i.cudaVersion ?? 'unknown'} |`,
-    `| Framework | ${i.framework ? `${NAMES[i.framework]} ${i.frameworkVersion ?? ''}${i.frameworkCuda ? ` (CUDA ${i.frameworkCuda} build)` : ''}` : 'unknown'} |`,
+    `| Framework | ${i.framework ? `${NAMES[i.framework]}${i.frameworkVersion ? ` ${i.frameworkVersion}` : ''}${i.frameworkCuda ? ` (CUDA ${i.frameworkCuda} build)` : ''}` : 'unknown'} |`,
     `| Framework GPU architectures | ${i.archList ?? 'unknown'} |`,
     '',
   ];
@@ -60,8 +60,8 @@ export function checkReportMarkdown(r: CheckResult, title = 'GPU compatibility')
 }
 
 /** Plain text for terminals. */
-export function checkReportText(r: CheckResult): string {
-  const md = checkReportMarkdown(r);
+export function checkReportText(r: CheckResult, title?: string): string {
+  const md = checkReportMarkdown(r, title);
   return md
     .replace(/^# /gm, '')
     .replace(/^### /gm, '\n')
@@ -70,4 +70,24 @@ export function checkReportText(r: CheckResult): string {
     .replace(/^\| \| \|$\n/gm, '')
     .replace(/^\| (.*?) \| (.*) \|$/gm, '  $1: $2')
     .replace(/<(https?:[^>]+)>/g, '$1');
+}
+
+/**
+ * The one sentence a notification says when the verdict is not ok (the report itself says what the findings are and
+ * how to fix them); undefined when everything is compatible.
+ */
+export function checkNotice(r: CheckResult): { severity: 'error' | 'warning'; message: string } | undefined {
+  if (r.verdict === 'ok') return undefined;
+  const problems = r.findings.filter((f) => f.severity !== 'info');
+  const errors = problems.filter((f) => f.severity === 'error').length;
+  if (r.verdict === 'error') {
+    return {
+      severity: 'error',
+      message: `GPU check: ${errors} problem${errors === 1 ? '' : 's'} that will stop the container from using the GPU; the report says how to fix ${errors === 1 ? 'it' : 'them'}.`,
+    };
+  }
+  return {
+    severity: 'warning',
+    message: `GPU check: ${problems.length} warning${problems.length === 1 ? '' : 's'}; see the report.`,
+  };
 }
