@@ -49,11 +49,14 @@ export function terminalIo(io: Io): Io {
 /** A command's option table, as node:util parseArgs takes it. */
 export type CliOptions = NonNullable<ParseArgsConfig['options']>;
 
+/** The values parseArgs gives for an option table, in strict mode (an option with a default is always set). */
+export type OptionValues<O extends CliOptions> = ReturnType<typeof parseArgs<{ options: O; strict: true }>>['values'];
+
 export interface CliCommand {
   name: string;
   summary: string;
   usage: string;
-  /** Every option `run` parses (the table it passes to parseCommandArgs), so its help can be checked against it. */
+  /** Every option `run` accepts (the table defineCommand parses its argv with), so its help can be checked against it. */
   options: CliOptions;
   run(argv: string[], io: Io): Promise<number>;
 }

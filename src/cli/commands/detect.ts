@@ -1,14 +1,9 @@
 import { DetectRootError, detectProject } from '../../core/detect';
 import { formatProfile } from '../../core/detect/format';
-import { type CliCommand, type CliOptions, EXIT, UsageError, parseCommandArgs } from '../usage';
+import { defineCommand, JSON_OPTION, ONE_FOLDER } from '../args';
+import { EXIT, UsageError } from '../usage';
 
-const detectOptions = {
-  json: { type: 'boolean', default: false },
-  exclude: { type: 'string', multiple: true, default: [] },
-  'max-files': { type: 'string' },
-} satisfies CliOptions;
-
-export const detectCommand: CliCommand = {
+export const detectCommand = defineCommand({
   name: 'detect',
   summary: 'Detect the ML training project in a folder (frameworks, environment, Python, entry points, GPU need).',
   usage: `ml-containers detect [DIR] [--json] [--exclude PATTERN]... [--max-files N]
@@ -17,16 +12,13 @@ export const detectCommand: CliCommand = {
   --json              print the profile as one JSON object
   --exclude PATTERN   skip paths matching this .gitignore-style pattern (repeatable)
   --max-files N       stop walking after N files and folders (default 200000)`,
-  options: detectOptions,
-  async run(argv, io) {
-    const parsed = parseCommandArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: detectOptions,
-    });
-    const { values, positionals } = parsed;
-    if (positionals.length > 1) throw new UsageError(`detect takes one folder, got ${positionals.length}.`);
+  options: {
+    ...JSON_OPTION,
+    exclude: { type: 'string', multiple: true, default: [] },
+    'max-files': { type: 'string' },
+  },
+  operands: ONE_FOLDER,
+  async run({ values, positionals }, io) {
     const maxFiles = values['max-files'] === undefined ? undefined : Number(values['max-files']);
     if (maxFiles !== undefined && (!Number.isInteger(maxFiles) || maxFiles < 1)) {
       throw new UsageError(`--max-files needs a positive whole number, got "${values['max-files']}".`);
@@ -46,4 +38,4 @@ export const detectCommand: CliCommand = {
       throw err;
     }
   },
-};
+});

@@ -1,9 +1,8 @@
 import { DEFAULT_PROBE_TIMEOUT_MS, formatHostGpuState, probeHost, toGpusJson } from '../../core/gpu';
-import { type CliCommand, type CliOptions, EXIT, UsageError, parseCommandArgs } from '../usage';
+import { defineCommand, JSON_OPTION } from '../args';
+import { EXIT, UsageError } from '../usage';
 
-const gpusOptions = { json: { type: 'boolean', default: false }, timeout: { type: 'string' } } satisfies CliOptions;
-
-export const gpusCommand: CliCommand = {
+export const gpusCommand = defineCommand({
   name: 'gpus',
   summary: "List this machine's NVIDIA GPUs and driver as nvidia-smi reports them (CUDA version, compute capability).",
   usage: `ml-containers gpus [--json] [--timeout SECONDS]
@@ -13,14 +12,8 @@ export const gpusCommand: CliCommand = {
   --timeout SECONDS   give up on a hung nvidia-smi after this long (default ${DEFAULT_PROBE_TIMEOUT_MS / 1000})
 
 Exits 0 also when there is no NVIDIA driver or GPU: the output says why.`,
-  options: gpusOptions,
-  async run(argv, io) {
-    const { values } = parseCommandArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: gpusOptions,
-    });
+  options: { ...JSON_OPTION, timeout: { type: 'string' } },
+  async run({ values }, io) {
     const timeoutS = values.timeout === undefined ? undefined : Number(values.timeout);
     if (timeoutS !== undefined && !(Number.isFinite(timeoutS) && timeoutS > 0)) {
       throw new UsageError(`--timeout needs a positive number of seconds, got "${values.timeout}".`);
@@ -29,4 +22,4 @@ Exits 0 also when there is no NVIDIA driver or GPU: the output says why.`,
     io.out(values.json ? JSON.stringify(toGpusJson(state), null, 2) : formatHostGpuState(state));
     return EXIT.ok;
   },
-};
+});

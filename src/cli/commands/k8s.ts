@@ -1,35 +1,16 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { applyManifests, jobPodProblems } from '../../core/k8s/cluster';
-import { clusterManifests, manifestsToYaml } from '../../core/k8s/manifests';
-import {
-  checkClusterOptions,
-  type ClusterOptionNames,
-  type ClusterPlanOptions,
-  planClusterJob,
-} from '../../core/k8s/plan';
+import { checkClusterOptions, type ClusterOptionNames, type ClusterPlanOptions, sweepIdOf } from '../../core/k8s/plan';
 import { ClusterValueError, MAX_GPUS_PER_POD, MAX_NODES, parseCount } from '../../core/k8s/validate';
+import { appliedJobProblems, followCommandLine, generateClusterJob, jobTarget } from '../../core/operations/clusterJob';
 import { parseSweepFile, SweepFileError } from '../../core/runs/sweep';
 import { writeFileAtomic } from '../../core/util/atomic';
+import { isCancellation } from '../../core/util/errors';
 import { readRegularFile, UnsafePathError } from '../../core/util/safeFs';
-import { projectDir, splitCommand } from '../args';
-import { type CliCommand, type CliOptions, EXIT, UsageError, parseCommandArgs } from '../usage';
+import { defineCommand, projectDir } from '../args';
+import { EXIT, type Io, UsageError } from '../usage';
 
-const k8sOptions = {
-  image: { type: 'string' },
-  gpus: { type: 'string' },
-  nodes: { type: 'string' },
-  sweep: { type: 'string' },
-  out: { type: 'string' },
-  namespace: { type: 'string', short: 'n' },
-  'pull-secret': { type: 'string' },
-  shm: { type: 'string' },
-  apply: { type: 'boolean', default: false },
-  context: { type: 'string' },
-  kubeconfig: { type: 'string' },
-} satisfies CliOptions;
-
-export const k8sCommand: CliCommand = {
+export const k8sCommand = defineCommand({
   name: 'k8s',
   summary: 'Generate Kubernetes manifests (a Job, an Indexed Job for a sweep, a PyTorchJob for several nodes).',
   usage: `ml-containers k8s [DIR] [--image REF] [--gpus N] [--nodes M] [--sweep sweep.yaml] [--out DIR]
@@ -45,21 +26,28 @@ export const k8sCommand: CliCommand = {
   -n, --namespace NS  the namespace of every object (default: the one of your kubeconfig context)
   --pull-secret NAME  the image pull secret of a private registry
   --shm SIZE          the size of /dev/shm (default: what the project's devcontainer.json asks, e.g. 16Gi)
-  --apply             kubectl apply them with your kubeconfig, then report pod problems
+  --apply             kubectl apply them with your kubeconfig, then report pod problems; the jobs are recorded
+                      in DIR/.ml-containers/cluster-jobs.json (the editor's Training Runs view lists them)
   --context C         with --apply: the kubeconfig context to use (default: the current one)
   --kubeconfig FILE   with --apply: the kubeconfig file to use (default: KUBECONFIG or ~/.kube/config)
 
 Prints the manifests as YAML documents on stdout (notes on stderr). Exit codes: 0 ok, 1 failed, 2 bad usage.`,
-  options: k8sOptions,
-  async run(argv, io) {
-    const { options, command } = splitCommand(argv);
-    const { values, positionals } = parseCommandArgs({
-      args: options,
-      allowPositionals: true,
-      strict: true,
-      options: k8sOptions,
-    });
-    if (positionals.length > 1) throw new UsageError('at most one project folder; put the command after "--".');
+  options: {
+    image: { type: 'string' },
+    gpus: { type: 'string' },
+    nodes: { type: 'string' },
+    sweep: { type: 'string' },
+    out: { type: 'string' },
+    namespace: { type: 'string', short: 'n' },
+    'pull-secret': { type: 'string' },
+    shm: { type: 'string' },
+    apply: { type: 'boolean', default: false },
+    context: { type: 'string' },
+    kubeconfig: { type: 'string' },
+  },
+  operands: { max: 1, wrong: () => 'at most one project folder; put the command after "--".' },
+  takesCommand: true,
+  async run({ values, positionals, command }, io) {
     const root = projectDir(positionals[0]);
     const names: ClusterOptionNames = {
       image: '--image',
@@ -108,57 +96,47 @@ Prints the manifests as YAML documents on stdout (notes on stderr). Exit codes: 
         throw new UsageError(`the sweep file ${file} cannot be read: check that it is a readable file.`);
       }
     }
-    let manifests;
+    const target = { context: values.context, kubeconfig: values.kubeconfig, namespace: given.namespace };
+    const interrupt = io.trapInterrupt?.();
+    let jobs;
     try {
-      const { request, notes } = await planClusterJob(
-        root,
+      ({ jobs } = await generateClusterJob(
         {
+          projectRoot: root,
           ...given,
           sweep,
-          sweepId: values.sweep ? path.basename(values.sweep).replace(/\.ya?ml$/, '') : undefined,
+          sweepId: values.sweep ? sweepIdOf(values.sweep) : undefined,
+          names,
+          target,
         },
-        names,
-      );
-      for (const n of notes) io.err(n);
-      manifests = clusterManifests(request);
+        interrupt,
+        {
+          note: (n) => io.err(n),
+          rendered: async ({ yaml, files }) => {
+            if (values.out) await writeFiles(path.resolve(values.out), files, io);
+            else io.out(yaml.trimEnd());
+            return values.apply;
+          },
+          applied: (out) => io.err(out),
+        },
+      ));
+      for (const p of await appliedJobProblems(jobs, target, 5000, interrupt)) io.err(p.message);
     } catch (err) {
+      if (isCancellation(err)) return 130;
       io.err(`ml-containers k8s: ${(err as Error).message}`);
       return EXIT.failure;
     }
-    const yamlText = manifestsToYaml(manifests);
-    if (values.out) {
-      const out = path.resolve(values.out);
-      await fsp.mkdir(out, { recursive: true });
-      for (const m of manifests) {
-        const file = path.join(out, `${m.kind.toLowerCase()}-${m.metadata.name}.yaml`);
-        await writeFileAtomic(file, manifestsToYaml([m]));
-        io.err(`wrote ${path.relative(process.cwd(), file) || file}`);
-      }
-    } else {
-      io.out(yamlText.trimEnd());
-    }
-    if (!values.apply) return EXIT.ok;
-    const target = { context: values.context, kubeconfig: values.kubeconfig, namespace: given.namespace };
-    try {
-      io.err(await applyManifests(yamlText, target, io.trapInterrupt?.()));
-      const job = manifests.find((m) => m.kind === 'Job')?.metadata.name;
-      if (job) {
-        await new Promise((r) => setTimeout(r, 5000));
-        const problems = await jobPodProblems(job, target);
-        for (const p of problems) io.err(p.message);
-        io.err(
-          `Follow it with: kubectl logs -f -l ml-containers/job=${job} --prefix${values.context ? ` --context ${shellWord(values.context)}` : ''}${given.namespace ? ` --namespace ${given.namespace}` : ''}`,
-        );
-      }
-      return EXIT.ok;
-    } catch (err) {
-      io.err(`ml-containers k8s: ${(err as Error).message}`);
-      return EXIT.failure;
-    }
+    for (const job of jobs) io.err(`Follow it with: ${followCommandLine(job.name, jobTarget(job, target))}`);
+    return EXIT.ok;
   },
-};
+});
 
-/** A word as a POSIX shell reads it back, for a command line shown to the user to copy (never run by us). */
-function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+/** One YAML file per object into `dir`, each named on stderr. */
+async function writeFiles(dir: string, files: { name: string; yaml: string }[], io: Io): Promise<void> {
+  await fsp.mkdir(dir, { recursive: true });
+  for (const f of files) {
+    const file = path.join(dir, f.name);
+    await writeFileAtomic(file, f.yaml);
+    io.err(`wrote ${path.relative(process.cwd(), file) || file}`);
+  }
 }

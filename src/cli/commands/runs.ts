@@ -12,41 +12,52 @@ import {
   BuildError,
   DEFAULT_MAX_VARIANTS,
   describeRunHost,
+  describeSweep,
   formatGpuSelection,
   ForeignContainerError,
-  formatSweepSummary,
   type GpuSelection,
   type ImageSource,
   isFinished,
-  newSweep,
-  ownerAlive,
   parseByteSize,
   parseGpuSelection,
-  parseSweepFile,
-  readSweep,
-  readSweepFileText,
-  resolveImage,
   type RunRecord,
   Runner,
-  sweepSpecFor,
   RunStore,
-  runSweep,
+  stateWithExit,
   summarizeSweep,
-  SweepFileError,
-  sweepMountsWorkspace,
+  sweepSummaryText,
   type SweepState,
+  variantProgress,
 } from '../../core/runs';
 import { runTraining } from '../../core/operations/runTraining';
-import { formatDuration, paramsLabel, runLabel } from '../../core/runs/format';
-import { defaultGpuSelection, imageSourceFor, RunRequestError, sweepGpuPool } from '../../core/runs/request';
-import { CancellationError } from '../../core/util/errors';
-import { keyValues, projectDir, splitCommand, wholeNumber } from '../args';
-import { type CliCommand, type CliOptions, EXIT, type Io, UsageError, parseCommandArgs } from '../usage';
+import { resumeSweep, type StartedSweep, startSweep, superviseSweep } from '../../core/operations/runSweep';
+import { formatDuration, runLabel } from '../../core/runs/format';
+import { defaultGpuSelection, imageSourceFor, RunRequestError } from '../../core/runs/request';
+import { CancellationError, errorMessage } from '../../core/util/errors';
+import {
+  AT_MOST_ONE_FOLDER,
+  defineCommand,
+  DIR_OPTION,
+  JSON_OPTION,
+  keyValues,
+  ONE_RUN_ID,
+  projectDir,
+  wholeNumber,
+} from '../args';
+import { type CliOptions, EXIT, type Io, UsageError } from '../usage';
 
 /** Exit code when the engine refused to start the container (as `docker run`). */
 export const EXIT_START_FAILED = 125;
 
-const IMAGE_OPTIONS = `  --image REF         run this existing image (the project is mounted at /workspace)
+/** The image options of `run` and `sweep`, and their help. */
+const IMAGE_OPTIONS = {
+  image: { type: 'string' },
+  target: { type: 'string' },
+  'build-arg': { type: 'string', multiple: true },
+  gpus: { type: 'string' },
+} satisfies CliOptions;
+
+const IMAGE_HELP = `  --image REF         run this existing image (the project is mounted at /workspace)
   --target train|dev  build the scaffold's Dockerfile at this target and run it (default: dev when a command is
                       given, the project mounted; train, the image's own launcher, when none is)
   --build-arg K=V     override a build argument (e.g. BASE_IMAGE), repeatable
@@ -95,40 +106,13 @@ async function defaultGpus(state: Promise<HostGpuState>): Promise<GpuSelection> 
   return defaultGpuSelection(await state.catch(() => undefined));
 }
 
-async function buildOrUse(
-  client: EngineClient,
-  root: string,
-  source: ImageSource,
-  buildArgs: Record<string, string>,
-  io: Io,
-  signal: AbortSignal | undefined,
-): Promise<{ image: string; mountWorkspace: boolean }> {
-  try {
-    return await resolveImage(client, root, source, { buildArgs, onProgress: (l) => io.err(l), signal });
-  } catch (err) {
-    if (err instanceof BuildError) io.err(err.logTail);
-    throw err;
-  }
-}
-
-const runOptions = {
-  image: { type: 'string' },
-  target: { type: 'string' },
-  gpus: { type: 'string' },
-  detach: { type: 'boolean', short: 'd', default: false },
-  env: { type: 'string', short: 'e', multiple: true },
-  port: { type: 'string', short: 'p', multiple: true },
-  memory: { type: 'string', short: 'm' },
-  'build-arg': { type: 'string', multiple: true },
-} satisfies CliOptions;
-
-export const runCommand: CliCommand = {
+export const runCommand = defineCommand({
   name: 'run',
   summary: 'Run a training container (GPUs, shm, .env, the project mounted) and stream its log like docker run.',
   usage: `ml-containers run [DIR] [--image REF | --target train|dev] [--build-arg K=V]... [--gpus all|none|0,1]
                   [--detach] [--env K=V]... [--port N]... [--memory SIZE] [-- COMMAND [ARG...]]
 
-${IMAGE_OPTIONS}
+${IMAGE_HELP}
   -d, --detach        print the run id and return at once
   -e, --env K=V       an environment variable (added to the project's .env), repeatable
   -p, --port N        publish the container's port N on 127.0.0.1 (a free host port), repeatable
@@ -137,19 +121,17 @@ ${IMAGE_OPTIONS}
 Prints the run id, then the container's output until it exits; the log and the run record are kept in
 DIR/.ml-containers/runs/<run-id>/. Ctrl-C stops the container. Exits with the container's exit code, or
 ${EXIT_START_FAILED} when the engine could not start it (the message says why), 2 for bad usage.`,
-  options: runOptions,
-  async run(argv, io) {
-    const split = splitCommand(argv);
-    const command = split.command ?? [];
-    const { values, positionals } = parseCommandArgs({
-      args: split.options,
-      allowPositionals: true,
-      strict: true,
-      options: runOptions,
-    });
-    if (positionals.length > 1) {
-      throw new UsageError(`one project folder, got ${positionals.length}; put the command after "--".`);
-    }
+  options: {
+    ...IMAGE_OPTIONS,
+    detach: { type: 'boolean', short: 'd', default: false },
+    env: { type: 'string', short: 'e', multiple: true },
+    port: { type: 'string', short: 'p', multiple: true },
+    memory: { type: 'string', short: 'm' },
+  },
+  operands: { max: 1, wrong: (n) => `one project folder, got ${n}; put the command after "--".` },
+  takesCommand: true,
+  async run({ values, positionals, command: given }, io) {
+    const command = given ?? [];
     const root = projectFolder(positionals[0]);
     const source = imageSource(values.image, values.target, command.length > 0);
     const ports = (values.port ?? []).map((p) => {
@@ -227,7 +209,7 @@ ${EXIT_START_FAILED} when the engine could not start it (the message says why), 
     if (final.explanation && final.state !== 'succeeded') io.err(`\n${final.explanation}`);
     return final.exitCode ?? EXIT.failure;
   },
-};
+});
 
 function writeRaw(io: Io, chunk: Uint8Array): void {
   if (io.write) io.write(chunk);
@@ -240,23 +222,15 @@ function writeRaw(io: Io, chunk: Uint8Array): void {
   }
 }
 
-const psOptions = { json: { type: 'boolean', default: false } } satisfies CliOptions;
-
-export const psCommand: CliCommand = {
+export const psCommand = defineCommand({
   name: 'ps',
   summary: "List the project's training runs (running, finished, failed) with GPUs, duration and exit code.",
   usage: `ml-containers ps [DIR] [--json]
 
   --json   print the run records as a JSON array, newest first`,
-  options: psOptions,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: psOptions,
-    });
-    if (positionals.length > 1) throw new UsageError('at most one project folder.');
+  options: JSON_OPTION,
+  operands: AT_MOST_ONE_FOLDER,
+  async run({ values, positionals }, io) {
     const root = projectFolder(positionals[0]);
     const store = new RunStore(root);
     // records left out (not a record, a link out of the project, …) and runs not brought up to date: once each
@@ -297,14 +271,9 @@ export const psCommand: CliCommand = {
     }
     return EXIT.ok;
   },
-};
+});
 
-const logsOptions = {
-  follow: { type: 'boolean', short: 'f', default: false },
-  dir: { type: 'string' },
-} satisfies CliOptions;
-
-export const logsCommand: CliCommand = {
+export const logsCommand = defineCommand({
   name: 'logs',
   summary: "Print a run's log (kept after its container is gone); --follow streams it until the run ends.",
   usage: `ml-containers logs RUN_ID [--follow] [--dir DIR]
@@ -312,15 +281,9 @@ export const logsCommand: CliCommand = {
   RUN_ID         the run id (or a unique prefix) as \`ml-containers run\` and \`ps\` print it
   -f, --follow   keep streaming until the run ends
   --dir DIR      the project folder (default: the current folder)`,
-  options: logsOptions,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: logsOptions,
-    });
-    if (positionals.length !== 1) throw new UsageError('give one run id.');
+  options: { follow: { type: 'boolean', short: 'f', default: false }, ...DIR_OPTION },
+  operands: ONE_RUN_ID,
+  async run({ values, positionals }, io) {
     const root = projectDir(values.dir);
     const { runner } = setup(root);
     const record = await runner.store.findRecord(positionals[0]!);
@@ -357,11 +320,9 @@ export const logsCommand: CliCommand = {
     else write(log);
     return EXIT.ok;
   },
-};
+});
 
-const stopOptions = { dir: { type: 'string' }, time: { type: 'string', short: 't' } } satisfies CliOptions;
-
-export const stopCommand: CliCommand = {
+export const stopCommand = defineCommand({
   name: 'stop',
   summary: 'Stop a training run (SIGTERM, then SIGKILL after --time seconds); its log and record are kept.',
   usage: `ml-containers stop RUN_ID [--dir DIR] [--time SECONDS]
@@ -369,37 +330,19 @@ export const stopCommand: CliCommand = {
   RUN_ID              the run id (or a unique prefix) as \`ml-containers run\` and \`ps\` print it
   --dir DIR           the project folder (default: the current folder)
   -t, --time SECONDS  how long to wait for the run to exit after SIGTERM (default 10)`,
-  options: stopOptions,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: stopOptions,
-    });
-    if (positionals.length !== 1) throw new UsageError('give one run id.');
+  options: { ...DIR_OPTION, time: { type: 'string', short: 't' } },
+  operands: ONE_RUN_ID,
+  async run({ values, positionals }, io) {
     const t = values.time === undefined ? 10 : Number(values.time);
     if (!Number.isInteger(t) || t < 0) throw new UsageError(`--time needs whole seconds, got "${values.time}".`);
     const root = projectDir(values.dir);
     const record = await setup(root).runner.stop(positionals[0]!, t);
-    io.out(`${record.id}: ${record.state}${record.exitCode === null ? '' : ` (exit ${record.exitCode})`}`);
+    io.out(`${record.id}: ${stateWithExit(record.state, record.exitCode)}`);
     return EXIT.ok;
   },
-};
+});
 
-const sweepOptions = {
-  file: { type: 'string' },
-  resume: { type: 'string' },
-  image: { type: 'string' },
-  target: { type: 'string' },
-  gpus: { type: 'string' },
-  json: { type: 'boolean', default: false },
-  force: { type: 'boolean', default: false },
-  'build-arg': { type: 'string', multiple: true },
-  'max-variants': { type: 'string' },
-} satisfies CliOptions;
-
-export const sweepCommand: CliCommand = {
+export const sweepCommand = defineCommand({
   name: 'sweep',
   summary: 'Run every variant of a sweep file over the free GPUs, wait for all, and print the summary.',
   usage: `ml-containers sweep [DIR] --file sweep.yaml [--image REF | --target train|dev] [--build-arg K=V]...
@@ -408,132 +351,97 @@ ml-containers sweep [DIR] --resume SWEEP_ID [--force] [--json]
 
   --file FILE         the sweep file: command (with {param} placeholders), grid, gpusPerRun, maxParallel
   --max-variants N    refuse a grid of more than N runs (default ${DEFAULT_MAX_VARIANTS}), counted before anything starts
-${IMAGE_OPTIONS}
+${IMAGE_HELP}
                       (--gpus none runs every variant without a GPU, whatever gpusPerRun says)
   --resume SWEEP_ID   continue a sweep whose supervising process went away
   --force             with --resume: take the sweep over even though its supervisor looks alive (another machine)
   --json              print the summary as JSON
 
 Exits 0 only if every run succeeded; 1 otherwise; 2 for bad usage. Ctrl-C stops the sweep's runs.`,
-  options: sweepOptions,
-  async run(argv, io) {
-    const { values, positionals } = parseCommandArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: sweepOptions,
-    });
-    if (positionals.length > 1) throw new UsageError('at most one project folder.');
+  options: {
+    file: { type: 'string' },
+    resume: { type: 'string' },
+    ...IMAGE_OPTIONS,
+    ...JSON_OPTION,
+    force: { type: 'boolean', default: false },
+    'max-variants': { type: 'string' },
+  },
+  operands: AT_MOST_ONE_FOLDER,
+  async run({ values, positionals }, io) {
     if (values.force && values.resume === undefined) throw new UsageError('--force goes with --resume.');
     if ((values.file === undefined) === (values.resume === undefined)) {
       throw new UsageError('give --file sweep.yaml to start a sweep, or --resume SWEEP_ID to continue one.');
     }
-    const maxVariants = wholeNumber(values['max-variants'], '--max-variants', 1) ?? DEFAULT_MAX_VARIANTS;
+    const maxVariants = wholeNumber(values['max-variants'], '--max-variants', 1);
     const root = projectFolder(positionals[0]);
-    // usage first: a bad --image or --target is refused before the sweep file is read or anything starts
+    // usage first: a bad --image, --target or --gpus is refused before the sweep file is read or anything starts
     const source = values.file !== undefined ? imageSource(values.image, values.target, true) : undefined;
+    const gpus = gpuOption(values.gpus);
+    const buildArgs = keyValues(values['build-arg'], '--build-arg');
     const gpuState = probeHost({ timeoutMs: 5000 });
     const { client, runner } = setup(root, gpuState);
-    let interrupt: AbortSignal | undefined;
-    let sweep: SweepState;
-    let mountWorkspace = true;
-    if (values.resume !== undefined) {
-      const found = await readSweep(runner.store, values.resume);
-      if (!found) throw new UsageError(`no sweep "${values.resume}" is recorded in ${runner.store.dir}.`);
-      if (found.state !== 'running') {
-        throw new UsageError(`sweep ${found.id} has ended (${found.state}); start a new one with --file.`);
-      }
-      if (ownerAlive(found) && !values.force) {
-        throw new UsageError(
-          `sweep ${found.id} is still supervised by process ${found.owner!.pid} on ${found.owner!.hostname}: stop that one first, or add --force when that machine is gone.`,
+    const interrupt = io.trapInterrupt?.();
+    const progress = variantProgress();
+    const supervise = (sweep: SweepState, takeOver: boolean): Promise<SweepState> =>
+      superviseSweep(runner, sweep, {
+        signal: interrupt,
+        takeOver,
+        onChange: (state) => progress(state).forEach((line) => io.err(visible(line))),
+      });
+    let started: StartedSweep;
+    let built = false;
+    try {
+      if (values.resume !== undefined) {
+        started = await resumeSweep(runner.store, { sweepId: values.resume, force: values.force }, { supervise });
+      } else {
+        const file = path.resolve(values.file!);
+        started = await startSweep(
+          client,
+          {
+            projectRoot: root,
+            file,
+            fileLabel: path.relative(process.cwd(), file) || file,
+            maxVariants,
+            source: source!,
+            gpus,
+            hostGpus: gpuState.then(
+              (s) => s.gpus,
+              () => undefined,
+            ),
+            buildArgs,
+          },
+          interrupt,
+          {
+            buildLine: (line) => io.err(line),
+            built: () => (built = true),
+            created: (sweep) => io.err(describeSweep(sweep)),
+            supervise,
+          },
         );
       }
-      sweep = found;
-      mountWorkspace = sweepMountsWorkspace(sweep);
-      interrupt = io.trapInterrupt?.();
-    } else {
-      const file = path.resolve(values.file!);
-      let parsed;
-      try {
-        // a regular file only, capped: a FIFO or /dev/zero is refused at once instead of read forever
-        const text = await readSweepFileText(file);
-        if (text === null) throw new UsageError(`the sweep file ${file} does not exist.`);
-        parsed = parseSweepFile(text, path.relative(process.cwd(), file) || file, { maxVariants });
-      } catch (err) {
-        if (err instanceof SweepFileError) {
-          io.err(err.message);
-          return EXIT.failure;
-        }
-        throw err;
-      }
-      const selection = gpuOption(values.gpus) ?? (await defaultGpus(gpuState));
-      const pool = sweepGpuPool(selection, parsed.gpusPerRun, (await gpuState.catch(() => undefined))?.gpus);
-      interrupt = io.trapInterrupt?.();
-      let image;
-      try {
-        image = await buildOrUse(client, root, source!, keyValues(values['build-arg'], '--build-arg'), io, interrupt);
-      } catch (err) {
-        io.err(err instanceof CancellationError ? 'Build cancelled.' : (err as Error).message);
-        return EXIT.failure;
-      }
-      mountWorkspace = image.mountWorkspace;
-      try {
-        sweep = newSweep({
-          project: root,
-          file: path.relative(root, file),
-          sweep: { ...parsed, gpusPerRun: pool.gpusPerRun },
-          image: image.image,
-          gpus: pool.gpus,
-          mountWorkspace,
-          maxVariants,
-        });
-      } catch (err) {
-        io.err((err as Error).message);
-        return EXIT.failure;
-      }
-      io.err(
-        `Sweep ${sweep.id}: ${sweep.variants.length} runs of ${sweep.image}, at most ${sweep.maxParallel} at a time` +
-          `${sweep.gpusPerRun ? `, ${sweep.gpusPerRun} GPU(s) each over ${sweep.gpus.join(',')}` : ', no GPUs'}.`,
-      );
+    } catch (err) {
+      if (err instanceof RunRequestError) throw new UsageError(err.message);
+      if (err instanceof BuildError) io.err(err.logTail);
+      const cancelled = err instanceof CancellationError;
+      io.err(cancelled && !built ? 'Build cancelled.' : errorMessage(err));
+      return EXIT.failure;
     }
-    return execute(sweep, runner, root, io, interrupt);
-
-    async function execute(
-      s: SweepState,
-      r: Runner,
-      projectRoot: string,
-      out: Io,
-      signal: AbortSignal | undefined,
-    ): Promise<number> {
-      const shown = new Map<number, string>();
-      let final: SweepState;
-      try {
-        final = await runSweep(s, {
-          runner: r,
-          signal,
-          takeOver: values.force,
-          specFor: await sweepSpecFor(s, projectRoot),
-          onChange: (state) => {
-            for (const v of state.variants) {
-              const label = `${v.state}${v.exitCode === null ? '' : ` (exit ${v.exitCode})`}`;
-              if (shown.get(v.index) === label || v.state === 'queued') continue;
-              shown.set(v.index, label);
-              out.err(visible(`[${v.index}] ${paramsLabel(v.params)}: ${label}${v.runId ? ` ${v.runId}` : ''}`));
-            }
-          },
-        });
-      } catch (err) {
-        if (err instanceof CancellationError) {
-          out.err(err.message);
-          const after = await readSweep(r.store, s.id);
-          if (after) out.out(formatSweepSummary(after, await summarizeSweep(after, r)));
-          return 130;
-        }
-        throw err;
-      }
-      const rows = await summarizeSweep(final, r);
-      out.out(values.json ? JSON.stringify({ ...final, summary: rows }, null, 2) : formatSweepSummary(final, rows));
-      return final.state === 'succeeded' ? EXIT.ok : EXIT.failure;
-    }
+    return showSweepEnd(started, runner, io, values.json);
   },
-};
+});
+
+/** Waits for the sweep's end and prints its summary (the table, or JSON); exits 0 only when every run succeeded. */
+async function showSweepEnd(started: StartedSweep, runner: Runner, io: Io, json: boolean): Promise<number> {
+  let final: SweepState;
+  try {
+    final = await started.done;
+  } catch (err) {
+    if (!(err instanceof CancellationError)) throw err;
+    io.err(err.message);
+    io.out(await sweepSummaryText(started.sweep, runner));
+    return 130;
+  }
+  if (json) io.out(JSON.stringify({ ...final, summary: await summarizeSweep(final, runner) }, null, 2));
+  else io.out(await sweepSummaryText(final, runner));
+  return final.state === 'succeeded' ? EXIT.ok : EXIT.failure;
+}

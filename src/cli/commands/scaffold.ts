@@ -1,27 +1,19 @@
-import * as os from 'node:os';
 import { DetectRootError } from '../../core/detect';
 import { FRAMEWORKS, type Framework } from '../../core/detect/types';
 import {
-  type ScaffoldMode,
-  type ScaffoldOptions,
-  ScaffoldOptionError,
-  detectForScaffold,
-  generateScaffold,
-  validateScaffoldOptions,
-} from '../../core/scaffold/generate';
-import {
-  ScaffoldWriteError,
-  applyPlan,
-  needsConsent,
-  planScaffold,
-  unifiedDiff,
-  unsafeSentence,
-} from '../../core/scaffold/plan';
-import { type CliCommand, type CliOptions, EXIT, UsageError, parseCommandArgs } from '../usage';
+  type PlannedScaffold,
+  type ScaffoldProjectOptions,
+  type ScaffoldResult,
+  scaffoldProject,
+} from '../../core/operations/scaffold';
+import { type ScaffoldMode, ScaffoldOptionError } from '../../core/scaffold/generate';
+import { type PlannedFile, ScaffoldWriteError, unifiedDiff } from '../../core/scaffold/plan';
+import { defineCommand, JSON_OPTION, ONE_FOLDER } from '../args';
+import { type CliOptions, EXIT, type Io, type OptionValues, UsageError } from '../usage';
 
 const scaffoldOptions = {
   'dry-run': { type: 'boolean', default: false },
-  json: { type: 'boolean', default: false },
+  ...JSON_OPTION,
   force: { type: 'boolean', default: false },
   framework: { type: 'string' },
   cuda: { type: 'string' },
@@ -32,7 +24,7 @@ const scaffoldOptions = {
   'dockerfile-at': { type: 'string', default: 'devcontainer' },
 } satisfies CliOptions;
 
-export const scaffoldCommand: CliCommand = {
+export const scaffoldCommand = defineCommand({
   name: 'scaffold',
   summary:
     'Write a GPU-ready dev container and a dev/train Dockerfile for the project (edits, never overwrites silently).',
@@ -55,126 +47,100 @@ export const scaffoldCommand: CliCommand = {
   devcontainer.json is merged (comments and keys kept) and an existing .dockerignore extended, but only with --force;
   without it the command lists what it would change and exits 1. --dry-run prints the diffs and writes nothing.`,
   options: scaffoldOptions,
-  async run(argv, io) {
-    const parsed = parseCommandArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: scaffoldOptions,
-    });
-    const v = parsed.values;
-    if (parsed.positionals.length > 1) {
-      throw new UsageError(`scaffold takes one folder, got ${parsed.positionals.length}.`);
-    }
-    // every option reaches a generated file: the core refuses what it cannot write safely, in one sentence
-    const options: ScaffoldOptions = {
-      ...(v.framework !== undefined ? { framework: v.framework as Framework } : {}),
-      ...(v.cuda !== undefined ? { cuda: v.cuda } : {}),
-      ...(v.python !== undefined ? { python: v.python } : {}),
-      ...(v['base-image'] !== undefined ? { baseImage: v['base-image'] } : {}),
-      ...(v.datasets !== undefined ? { datasetsPath: v.datasets } : {}),
-      mode: v.mode as ScaffoldMode,
-      dockerfileAt: v['dockerfile-at'] as 'devcontainer' | 'root',
-      hostMemBytes: os.totalmem(),
-    };
+  operands: ONE_FOLDER,
+  async run({ values: v, positionals }, io) {
+    const shown: Shown = { dryRun: v['dry-run'] ?? false, json: v.json ?? false };
+    let planned: PlannedScaffold | undefined;
     try {
-      validateScaffoldOptions(options);
+      const result = await scaffoldProject(optionsOf(positionals[0] ?? '.', v), undefined, {
+        planned: (p) => {
+          planned = p;
+          for (const w of p.warnings) io.err(`ml-containers scaffold: ${w}`);
+        },
+        // without --force the changes to existing files are listed, not written; the new files are written
+        confirm: () => Promise.resolve(v.force ? 'apply' : 'keep'),
+      });
+      return finish(io, result, shown);
     } catch (err) {
+      // every option reaches a generated file: the core refuses what it cannot write safely, in one sentence
       if (err instanceof ScaffoldOptionError) throw new UsageError(err.message);
-      throw err;
+      if (err instanceof DetectRootError) return failed(io, `${err.message} Pass the folder of a project.`);
+      if (!(err instanceof ScaffoldWriteError) || planned === undefined) throw err;
+      show(io, planned, err.written, shown);
+      return failed(io, err.message);
     }
-
-    let details;
-    try {
-      details = await detectForScaffold(parsed.positionals[0] ?? '.');
-    } catch (err) {
-      if (err instanceof DetectRootError) {
-        io.err(`ml-containers scaffold: ${err.message} Pass the folder of a project.`);
-        return EXIT.failure;
-      }
-      throw err;
-    }
-    const root = details.profile.root;
-    const scaffold = generateScaffold(details.profile, details.packages, options);
-    for (const w of scaffold.warnings) io.err(`ml-containers scaffold: ${w}`);
-    const plan = await planScaffold(root, scaffold);
-    const invalid = plan.filter((p) => p.action === 'invalid');
-    const unsafe = unsafeSentence(plan);
-    const blocked = plan.filter((p) => needsConsent(p) && !v.force);
-    let written: string[] = [];
-    let failure: ScaffoldWriteError | undefined;
-    if (!v['dry-run'] && !invalid.length && unsafe === null) {
-      try {
-        written = await applyPlan(root, plan, { force: v.force ?? false });
-      } catch (err) {
-        if (!(err instanceof ScaffoldWriteError)) throw err;
-        failure = err;
-        written = err.written;
-      }
-    }
-
-    if (v.json) {
-      io.out(
-        JSON.stringify(
-          {
-            root,
-            dryRun: v['dry-run'],
-            stack: scaffold.stack,
-            installer: scaffold.installer,
-            warnings: scaffold.warnings,
-            files: plan.map((p) => ({
-              path: p.path,
-              action: p.action,
-              written: written.includes(p.path),
-              changes: p.changes,
-              ...(p.problem !== undefined ? { problem: p.problem } : {}),
-              ...(v['dry-run'] && p.action !== 'unsafe' ? { content: p.content } : {}),
-            })),
-          },
-          null,
-          2,
-        ),
-      );
-    } else {
-      for (const line of scaffold.stack.why) io.out(`# ${line}`);
-      for (const p of plan) {
-        const state = written.includes(p.path)
-          ? 'written'
-          : p.action === 'unchanged'
-            ? 'unchanged'
-            : p.action === 'unsafe'
-              ? 'NOT read nor written'
-              : v['dry-run']
-                ? `would ${p.action}`
-                : p.action === 'invalid'
-                  ? 'NOT valid, left alone'
-                  : 'NOT written';
-        io.out(state === p.action ? `${p.path}: ${p.action}` : `${p.path}: ${p.action} (${state})`);
-        if (p.problem !== undefined) io.out(`  ${p.problem}`);
-        for (const c of p.changes) io.out(`  ${c.kind}: ${c.path}: ${c.message}`);
-        if (v['dry-run'] && p.action !== 'unchanged' && p.action !== 'unsafe') io.out(unifiedDiff(p));
-      }
-    }
-    if (unsafe !== null) {
-      io.err(`ml-containers scaffold: ${unsafe}`);
-      return EXIT.failure;
-    }
-    if (failure) {
-      io.err(`ml-containers scaffold: ${failure.message}`);
-      return EXIT.failure;
-    }
-    if (invalid.length) {
-      io.err(
-        `ml-containers scaffold: ${invalid.map((p) => p.path).join(', ')} could not be parsed, so nothing was written; fix the file (see the change above) and run scaffold again.`,
-      );
-      return EXIT.failure;
-    }
-    if (!v['dry-run'] && blocked.length) {
-      io.err(
-        `ml-containers scaffold: ${blocked.map((p) => `${p.path} (${p.action})`).join(', ')} already exist${blocked.length > 1 ? '' : 's'} and would change; see the diff with --dry-run, then run again with --force to write.`,
-      );
-      return EXIT.failure;
-    }
-    return EXIT.ok;
   },
+});
+
+type ScaffoldFlags = OptionValues<typeof scaffoldOptions>;
+
+/** The operation's options from the flags. */
+function optionsOf(dir: string, v: ScaffoldFlags): ScaffoldProjectOptions {
+  return {
+    projectRoot: dir,
+    dryRun: v['dry-run'],
+    framework: v.framework as Framework | undefined,
+    cuda: v.cuda,
+    python: v.python,
+    baseImage: v['base-image'],
+    datasetsPath: v.datasets,
+    mode: v.mode as ScaffoldMode,
+    dockerfileAt: v['dockerfile-at'] as 'devcontainer' | 'root',
+  };
+}
+
+interface Shown {
+  dryRun: boolean;
+  json: boolean;
+}
+
+const failed = (io: Io, sentence: string): number => {
+  io.err(`ml-containers scaffold: ${sentence}`);
+  return EXIT.failure;
 };
+
+/** Shows the outcome and says why the command fails, if it does. */
+function finish(io: Io, result: ScaffoldResult, shown: Shown): number {
+  show(io, result, result.written, shown);
+  if (result.refused !== null) return failed(io, result.refused);
+  if (shown.dryRun || result.declined.length === 0) return EXIT.ok;
+  const blocked = result.declined.map((p) => `${p.path} (${p.action})`).join(', ');
+  const exist = result.declined.length > 1 ? 'exist' : 'exists';
+  return failed(
+    io,
+    `${blocked} already ${exist} and would change; see the diff with --dry-run, then run again with --force to write.`,
+  );
+}
+
+/** The plan, each file with what happened to it: one JSON object, or a line each (and its diff in a dry run). */
+function show(io: Io, planned: PlannedScaffold, written: readonly string[], { dryRun, json }: Shown): void {
+  if (json) {
+    const files = planned.plan.map((p) => ({
+      path: p.path,
+      action: p.action,
+      written: written.includes(p.path),
+      changes: p.changes,
+      ...(p.problem !== undefined ? { problem: p.problem } : {}),
+      ...(dryRun && p.action !== 'unsafe' ? { content: p.content } : {}),
+    }));
+    const { root, stack, installer, warnings } = planned;
+    io.out(JSON.stringify({ root, dryRun, stack, installer, warnings, files }, null, 2));
+    return;
+  }
+  for (const line of planned.stack.why) io.out(`# ${line}`);
+  for (const p of planned.plan) {
+    const state = stateOf(p, written.includes(p.path), dryRun);
+    io.out(state === p.action ? `${p.path}: ${p.action}` : `${p.path}: ${p.action} (${state})`);
+    if (p.problem !== undefined) io.out(`  ${p.problem}`);
+    for (const c of p.changes) io.out(`  ${c.kind}: ${c.path}: ${c.message}`);
+    if (dryRun && p.action !== 'unchanged' && p.action !== 'unsafe') io.out(unifiedDiff(p));
+  }
+}
+
+function stateOf(p: PlannedFile, written: boolean, dryRun: boolean): string {
+  if (written) return 'written';
+  if (p.action === 'unchanged') return 'unchanged';
+  if (p.action === 'unsafe') return 'NOT read nor written';
+  if (dryRun) return `would ${p.action}`;
+  return p.action === 'invalid' ? 'NOT valid, left alone' : 'NOT written';
+}

@@ -1,17 +1,20 @@
 import type { GpuInfo, HostGpuState } from './types';
 
+/** The keys of one GPU in `ml-containers gpus --json`, in their order. */
+const GPU_JSON_KEYS = [
+  'index',
+  'uuid',
+  'name',
+  'computeCapability',
+  'memoryTotalMiB',
+  'memoryUsedMiB',
+  'utilizationGpu',
+  'temperatureC',
+  'powerDrawW',
+] as const satisfies readonly (keyof GpuInfo)[];
+
 /** One GPU in `ml-containers gpus --json`: exactly these keys, null where unknown. */
-export interface GpuJson {
-  index: number;
-  uuid: string | null;
-  name: string | null;
-  computeCapability: string | null;
-  memoryTotalMiB: number | null;
-  memoryUsedMiB: number | null;
-  utilizationGpu: number | null;
-  temperatureC: number | null;
-  powerDrawW: number | null;
-}
+export type GpuJson = Pick<GpuInfo, (typeof GPU_JSON_KEYS)[number]>;
 
 /** `ml-containers gpus --json`: `reason` only when `gpus` is empty. */
 export interface GpusJson {
@@ -26,17 +29,7 @@ export function toGpusJson(state: HostGpuState): GpusJson {
   const out: GpusJson = {
     driverVersion: state.driverVersion,
     cudaDriverVersion: state.cudaDriverVersion,
-    gpus: state.gpus.map((g) => ({
-      index: g.index,
-      uuid: g.uuid,
-      name: g.name,
-      computeCapability: g.computeCapability,
-      memoryTotalMiB: g.memoryTotalMiB,
-      memoryUsedMiB: g.memoryUsedMiB,
-      utilizationGpu: g.utilizationGpu,
-      temperatureC: g.temperatureC,
-      powerDrawW: g.powerDrawW,
-    })),
+    gpus: state.gpus.map((g) => Object.fromEntries(GPU_JSON_KEYS.map((k) => [k, g[k]])) as GpuJson),
   };
   if (state.gpus.length === 0) {
     out.reason = state.reason ?? 'No NVIDIA GPU was found. Install the NVIDIA driver and run nvidia-smi to check.';

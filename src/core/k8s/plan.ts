@@ -63,6 +63,7 @@ export interface ClusterPlanOptions {
   sweep?: SweepFile;
   /** A sweep file to read (inside the project, a regular file), instead of `sweep`. */
   sweepFile?: string;
+  /** The sweep's id in the objects' names (default: the sweep file's name, see sweepIdOf). */
   sweepId?: string;
   namespace?: string;
   imagePullSecret?: string;
@@ -172,7 +173,7 @@ export async function planClusterJob(
       command: commandFor(sweep.command, v.params),
     }));
     request.sweep = {
-      id: options.sweepId ?? 'sweep',
+      id: options.sweepId ?? (options.sweepFile ? sweepIdOf(options.sweepFile) : 'sweep'),
       variants: variants.map((v) => ({
         ...v,
         state: 'queued',
@@ -194,6 +195,11 @@ export async function planClusterJob(
   }
   // notes quote file names of the project: no terminal escapes reach the user's terminal
   return { request, notes: notes.map(visible) };
+}
+
+/** The id of the sweep of a sweep file: its name without the folder and `.yaml` (`grid.yaml` -> `grid`). */
+export function sweepIdOf(file: string): string {
+  return path.basename(file).replace(/\.ya?ml$/, '');
 }
 
 /** A project file name as an argument: `./-x.py` for `-x.py`, so that no program reads it as an option. */

@@ -50,6 +50,28 @@ export function shown(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
+/** The refusal of `value`: `<what> <value, shown> <problem>`, one sentence that says what to give instead. */
+function refused(value: unknown, what: string, problem: string): ClusterValueError {
+  return new ClusterValueError(`${what} ${shown(value)} ${problem}`, what);
+}
+
+/** What the refusal of each kind of name says after the value: what it is not, and what to give instead. */
+const NOT_A = {
+  namespace:
+    "is not a Kubernetes namespace name: use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. ml-team).",
+  secret:
+    "is not a Kubernetes secret name: use at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. regcred).",
+  image:
+    'is not an image reference: give registry/name:tag or registry/name@sha256:…, e.g. ghcr.io/team/project@sha256:… as pushed.',
+  envName: "is not one Kubernetes accepts: use letters, digits, '_', '-' and '.', not starting with a digit.",
+} as const;
+
+/** `value` when it is a string that `ok` accepts; else refused as not a name of that kind. */
+function checkString(value: unknown, what: string, ok: (text: string) => boolean, kind: keyof typeof NOT_A): string {
+  if (typeof value !== 'string' || !ok(value)) throw refused(value, what, NOT_A[kind]);
+  return value;
+}
+
 const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -65,26 +87,12 @@ export function isDnsSubdomain(text: string): boolean {
 
 /** A namespace: a DNS-1123 label. */
 export function checkNamespace(value: unknown, what = 'The namespace'): string {
-  if (typeof value !== 'string' || !isDnsLabel(value)) {
-    throw new ClusterValueError(
-      `${what} ${shown(value)} is not a Kubernetes namespace name: use at most 63 lowercase letters, digits and ` +
-        "'-', starting and ending with a letter or digit (e.g. ml-team).",
-      what,
-    );
-  }
-  return value;
+  return checkString(value, what, isDnsLabel, 'namespace');
 }
 
 /** An image pull secret's name: a DNS-1123 subdomain. */
 export function checkSecretName(value: unknown, what = 'The image pull secret'): string {
-  if (typeof value !== 'string' || !isDnsSubdomain(value)) {
-    throw new ClusterValueError(
-      `${what} ${shown(value)} is not a Kubernetes secret name: use at most 253 lowercase letters, digits, '-' ` +
-        "and '.', starting and ending with a letter or digit (e.g. regcred).",
-      what,
-    );
-  }
-  return value;
+  return checkString(value, what, isDnsSubdomain, 'secret');
 }
 
 /** A whole number from min to max (a JavaScript number, e.g. from a sweep file or an editor option). */
@@ -165,10 +173,10 @@ export function checkShmSize(value: unknown, what = 'The /dev/shm size'): string
   const q = typeof value === 'string' ? toQuantity(value) : '';
   const bytes = quantityBytes(q);
   if (bytes === undefined || !Number.isFinite(bytes) || bytes < 1 || bytes > MAX_SHM_BYTES) {
-    throw new ClusterValueError(
-      `${what} ${shown(value)} is not a size a pod's /dev/shm can have: give a positive Kubernetes quantity up to ` +
-        '1Pi, e.g. 16Gi or 512Mi.',
+    throw refused(
+      value,
       what,
+      "is not a size a pod's /dev/shm can have: give a positive Kubernetes quantity up to 1Pi, e.g. 16Gi or 512Mi.",
     );
   }
   return q;
@@ -176,26 +184,12 @@ export function checkShmSize(value: unknown, what = 'The /dev/shm size'): string
 
 /** An image reference a kubelet can pull: `registry/name[:tag][@sha256:…]`. */
 export function checkImageRef(value: unknown, what = 'The image'): string {
-  if (typeof value !== 'string' || !isImageReference(value)) {
-    throw new ClusterValueError(
-      `${what} ${shown(value)} is not an image reference: give registry/name:tag or registry/name@sha256:…, ` +
-        'e.g. ghcr.io/team/project@sha256:… as pushed.',
-      what,
-    );
-  }
-  return value as string;
+  return checkString(value, what, isImageReference, 'image');
 }
 
 /** An environment variable name Kubernetes accepts (every version): letters, digits, '_', '-', '.', not a digit first. */
 export function checkEnvName(value: unknown, what = 'An environment variable name'): string {
-  if (typeof value !== 'string' || !/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(value)) {
-    throw new ClusterValueError(
-      `${what} ${shown(value)} is not one Kubernetes accepts: use letters, digits, '_', '-' and '.', not starting ` +
-        'with a digit.',
-      what,
-    );
-  }
-  return value;
+  return checkString(value, what, (name) => /^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name), 'envName');
 }
 
 /**
@@ -203,20 +197,12 @@ export function checkEnvName(value: unknown, what = 'An environment variable nam
  * UTF-8) without NUL (which ends a C string). Everything else (newlines, quotes, escapes) is passed literally.
  */
 export function checkProcessText(value: unknown, what: string): string {
-  if (typeof value !== 'string') {
-    throw new ClusterValueError(`${what} ${shown(value)} is not text: give a string.`, what);
-  }
+  if (typeof value !== 'string') throw refused(value, what, 'is not text: give a string.');
   if (value.includes('\0')) {
-    throw new ClusterValueError(
-      `${what} ${shown(value)} contains a NUL character, which no program can receive: remove it.`,
-      what,
-    );
+    throw refused(value, what, 'contains a NUL character, which no program can receive: remove it.');
   }
   if (!isWellFormed(value)) {
-    throw new ClusterValueError(
-      `${what} ${shown(value)} is not valid Unicode (a lone surrogate), so it cannot travel as UTF-8: remove it.`,
-      what,
-    );
+    throw refused(value, what, 'is not valid Unicode (a lone surrogate), so it cannot travel as UTF-8: remove it.');
   }
   return value;
 }

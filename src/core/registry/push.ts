@@ -7,11 +7,11 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import type { EngineClient } from '../docker/engine';
-import { describeEngineProblem, explainEngineError } from '../docker/errors';
+import { type EngineProblemId, explainEngineError } from '../docker/errors';
 import { runProcess } from '../proc/run';
 import type { RunStore } from '../runs/store';
 import { writeFileAtomic } from '../util/atomic';
-import { CancellationError } from '../util/errors';
+import { CancellationError, Problem, type ProblemOptions } from '../util/errors';
 import { findRegistryAuth, registryOf } from './auth';
 
 export interface PushRequest {
@@ -40,24 +40,70 @@ export interface PushResult {
   pushedAt: string;
 }
 
-/** A push the registry or the engine refused: one sentence, what happened and what to do. */
-export class PushError extends Error {
-  constructor(message: string) {
-    super(message);
+/** The kinds of push failure, each with its own sentence and fix (and, in the editor, its own action). */
+export type PushProblemId =
+  | 'invalid-repository'
+  | 'invalid-tag'
+  | 'registry-auth-refused'
+  | 'registry-plain-http'
+  | 'registry-unreachable'
+  | 'registry-repository-not-found'
+  | 'push-no-digest'
+  | 'push-failed';
+
+/**
+ * A push the registry or the engine refused: `id` the kind (the engine's problem id when the engine could not read the
+ * image), the message one sentence (what happened and what to do), `fix` the what-to-do part, and where the push went.
+ */
+export class PushError extends Problem<PushProblemId | EngineProblemId> {
+  /** The repository pushed to, as given. */
+  readonly repository: string;
+  /** Its registry (`docker.io` for a bare name): what `docker login` is run for. */
+  readonly registry: string;
+  /** `what` happened and the `fix` (both without a final period) make the one sentence. */
+  constructor(
+    id: PushProblemId | EngineProblemId,
+    repository: string,
+    what: string,
+    fix: string,
+    options: Omit<ProblemOptions, 'fix'> = {},
+  ) {
+    super(id, `${what}: ${fix}.`, { ...options, fix });
     this.name = 'PushError';
+    this.repository = repository;
+    this.registry = registryOf(repository);
   }
 }
 
-/** Checks `registry/name` (lowercase path components, an optional host[:port]); throws one sentence otherwise. */
+/** Checks `registry/name` (lowercase path components, an optional host[:port]); throws a PushError otherwise. */
 export function checkRepository(repository: string): void {
   const m = /^(?:([a-zA-Z0-9.-]+(?::\d+)?)\/)?([a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)$/.exec(
     repository,
   );
   if (!m || repository.includes('@') || /:[^/]*$/.test(repository.split('/').slice(1).join('/'))) {
     throw new PushError(
-      `"${repository}" is not a repository name: use registry/name without a tag, e.g. ghcr.io/team/project or ` +
-        '127.0.0.1:5000/project.',
+      'invalid-repository',
+      repository,
+      `"${repository}" is not a repository name`,
+      'use registry/name without a tag, e.g. ghcr.io/team/project or 127.0.0.1:5000/project',
     );
+  }
+}
+
+/** Checks the tags of a push (at least one; letters, digits, `_ . -`); throws a PushError otherwise. */
+export function checkTags(tags: readonly string[], repository: string): void {
+  if (tags.length === 0) {
+    throw new PushError('invalid-tag', repository, 'No tag was given to push', 'give at least one');
+  }
+  for (const t of tags) {
+    if (!/^[\w][\w.-]{0,127}$/.test(t)) {
+      throw new PushError(
+        'invalid-tag',
+        repository,
+        `"${t}" is not a tag`,
+        'use letters, digits, _ . and - (at most 128, not starting with . or -)',
+      );
+    }
   }
 }
 
@@ -80,37 +126,59 @@ export async function gitCommitTag(projectRoot: string): Promise<string | null> 
   }
 }
 
-/** What the registry's or the engine's words mean for the user. */
-export function explainPushError(text: string, repository: string): string {
+/** What the registry's or the engine's words (`text`) mean for the user, as the PushError to throw. */
+export function pushProblem(text: string, repository: string, cause?: unknown): PushError {
   const registry = registryOf(repository);
+  const said = { detail: text, cause };
   if (
     /unauthorized|authentication required|no basic auth credentials|denied: requested access|insufficient_scope/i.test(
       text,
     )
   ) {
-    return (
-      `The registry ${registry} refused the push (not logged in, or no write access to ${repository}): run ` +
-      `\`docker login ${registry}\` with an account that may push there, then push again.`
+    return new PushError(
+      'registry-auth-refused',
+      repository,
+      `The registry ${registry} refused the push (not logged in, or no write access to ${repository})`,
+      `run \`docker login ${registry}\` with an account that may push there, then push again`,
+      said,
     );
   }
   if (/server gave HTTP response to HTTPS client/i.test(text)) {
-    return (
-      `The registry ${registry} speaks plain HTTP and the Docker engine expects HTTPS: add "${registry}" to ` +
-      '"insecure-registries" in /etc/docker/daemon.json and restart Docker, or give the registry TLS.'
+    return new PushError(
+      'registry-plain-http',
+      repository,
+      `The registry ${registry} speaks plain HTTP and the Docker engine expects HTTPS`,
+      `add "${registry}" to "insecure-registries" in /etc/docker/daemon.json and restart Docker, or give the registry TLS`,
+      said,
     );
   }
   if (
     /connection refused|no such host|dial tcp|i\/o timeout|network is unreachable|TLS handshake timeout/i.test(text)
   ) {
-    return (
-      `The registry ${registry} cannot be reached from the Docker engine (${text.trim().slice(0, 160)}): check its ` +
-      "address and the engine host's network and proxy settings."
+    return new PushError(
+      'registry-unreachable',
+      repository,
+      `The registry ${registry} cannot be reached from the Docker engine (${text.trim().slice(0, 160)})`,
+      "check its address and the engine host's network and proxy settings",
+      said,
     );
   }
   if (/name unknown|repository name not known/i.test(text)) {
-    return `The registry ${registry} has no repository ${repository} and does not create it on push: create it first.`;
+    return new PushError(
+      'registry-repository-not-found',
+      repository,
+      `The registry ${registry} has no repository ${repository} and does not create it on push`,
+      'create it first, or push to another repository',
+      said,
+    );
   }
-  return `Pushing to ${repository} failed (${text.trim().slice(0, 200)}): check the registry's address and your access.`;
+  return new PushError(
+    'push-failed',
+    repository,
+    `Pushing to ${repository} failed (${text.trim().slice(0, 200)})`,
+    "check the registry's address and your access",
+    said,
+  );
 }
 
 interface PushEvent {
@@ -125,19 +193,19 @@ interface PushEvent {
 /** Tags the image and pushes every tag; resolves with the digest the registry stored. */
 export async function pushImage(req: PushRequest): Promise<PushResult> {
   checkRepository(req.repository);
-  if (req.tags.length === 0) throw new PushError('Give at least one tag to push.');
-  for (const t of req.tags) {
-    if (!/^[\w][\w.-]{0,127}$/.test(t)) {
-      throw new PushError(`"${t}" is not a tag: letters, digits, _ . - (at most 128).`);
-    }
-  }
+  checkTags(req.tags, req.repository);
   let docker: Docker;
   let imageId: string;
   try {
     docker = await req.client.docker();
     imageId = (await docker.getImage(req.image).inspect()).Id;
   } catch (err) {
-    throw new PushError(describeEngineProblem(explainEngineError(err)));
+    const p = explainEngineError(err);
+    throw new PushError(p.id, req.repository, p.message, p.fix, {
+      detail: p.detail,
+      ...(p.statusCode !== null ? { statusCode: p.statusCode } : {}),
+      cause: err,
+    });
   }
   const found = await findRegistryAuth(registryOf(req.repository), req.env);
   req.onProgress?.(
@@ -159,7 +227,7 @@ export async function pushImage(req: PushRequest): Promise<PushResult> {
       } as object)) as NodeJS.ReadableStream;
     } catch (err) {
       if (req.signal?.aborted) throw new CancellationError();
-      throw new PushError(explainPushError(explainEngineError(err).detail, req.repository));
+      throw pushProblem(explainEngineError(err).detail, req.repository, err);
     }
     const events = await new Promise<PushEvent[]>((resolve, reject) => {
       docker.modem.followProgress(
@@ -171,14 +239,21 @@ export async function pushImage(req: PushRequest): Promise<PushResult> {
       );
     }).catch((err: unknown) => {
       if (req.signal?.aborted) throw new CancellationError();
-      throw new PushError(explainPushError((err as Error).message, req.repository));
+      throw pushProblem((err as Error).message, req.repository, err);
     });
     const failed = events.find((e) => e.error);
     if (failed) {
-      throw new PushError(explainPushError(failed.errorDetail?.message ?? failed.error ?? '', req.repository));
+      throw pushProblem(failed.errorDetail?.message ?? failed.error ?? '', req.repository);
     }
     const aux = events.find((e) => e.aux?.Digest)?.aux;
-    if (!aux?.Digest) throw new PushError(`The engine reported no digest for ${req.repository}:${tag}: push again.`);
+    if (!aux?.Digest) {
+      throw new PushError(
+        'push-no-digest',
+        req.repository,
+        `The engine reported no digest for ${req.repository}:${tag}`,
+        'push again',
+      );
+    }
     digest = aux.Digest;
   }
   return {

@@ -3,16 +3,19 @@
  * uses: the image source, the GPUs by default, and the GPUs a sweep hands out. One home for the decisions both faces
  * make; the faces only ask the questions and show the answers.
  */
-import { Problem } from '../util/errors';
+import { isProblem, Problem } from '../util/errors';
 import { findBuildSetup } from './build';
 import { imageRefProblem } from './spec';
 import type { GpuSelection, ImageSource } from './types';
 
-/** A request that cannot be run as asked (an image and a target, a target that is not one, a bad reference). */
+/**
+ * A request that cannot be run as asked (an image and a target, a target that is not one, a bad reference, a sweep
+ * file that is not there, a sweep that cannot be resumed): bad usage, refused before anything starts.
+ */
 export class RunRequestError extends Problem<'bad-run-request'> {
   constructor(
     /** What the user gave that is wrong. */
-    readonly field: 'image' | 'target',
+    readonly field: 'image' | 'target' | 'file' | 'sweep',
     message: string,
   ) {
     super('bad-run-request', message);
@@ -67,6 +70,16 @@ export async function hasBuildSetup(projectRoot: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether a run whose image is not there can build the project's own instead: the image was named (not a target), the
+ * engine said it has no such image, and the project has a build setup. The face then offers to build the train target.
+ */
+export async function canBuildInstead(err: unknown, source: ImageSource, projectRoot: string): Promise<boolean> {
+  return (
+    isProblem(err) && err.id === 'image-not-found' && source.kind === 'image' && (await hasBuildSetup(projectRoot))
+  );
 }
 
 /** The GPUs a run gets when the user did not say: all of them when nvidia-smi sees GPUs, else none. */

@@ -160,30 +160,42 @@ export function unsafeSentence(plan: readonly PlannedFile[]): string | null {
   return `Nothing was written: ${unsafe[0]!.problem ?? `${unsafe[0]!.path} cannot be written safely.`}`;
 }
 
+/**
+ * One sentence for a plan that cannot be written at all (null when it can): an unsafe file (see unsafeSentence), or a
+ * devcontainer.json the merge cannot edit, with the merge's words on where and why. Nothing is written then.
+ */
+export function refusalSentence(plan: readonly PlannedFile[]): string | null {
+  const invalid = plan.find((p) => p.action === 'invalid');
+  const why = invalid && (invalid.changes[0]?.message ?? `${invalid.path} could not be parsed; fix it and try again.`);
+  return unsafeSentence(plan) ?? (why === undefined ? null : `Nothing was written: ${why}`);
+}
+
 const listOf = (paths: readonly string[]): string =>
   paths.length <= 1 ? (paths[0] ?? '') : `${paths.slice(0, -1).join(', ')} and ${paths[paths.length - 1]}`;
 
+const DENIED = { why: 'permission was denied (it or its folder is read-only for you)', todo: 'make it writable' };
+const FULL = { why: 'the disk is full', todo: 'free some space' };
+
+/** Why a write failed and what to do, by the file system's error code. */
+const WRITE_FAILURES = new Map<string, { why: string; todo: string }>([
+  ['EACCES', DENIED],
+  ['EPERM', DENIED],
+  ['EROFS', { why: 'the file system is read-only', todo: 'scaffold a writable copy of the project' }],
+  ['ENOSPC', FULL],
+  ['EDQUOT', { ...FULL, why: 'your disk quota is used up' }],
+  ['EISDIR', { why: 'a folder of that name is in the way', todo: 'rename or remove the folder' }],
+  ['ENAMETOOLONG', { why: 'the path is too long', todo: 'scaffold from a shorter path' }],
+]);
+
 function writeFailure(err: unknown): { why: string; todo: string } {
   if (err instanceof UnsafePathError) return { why: err.message.replace(/\.$/, ''), todo: '' };
-  switch ((err as NodeJS.ErrnoException | undefined)?.code) {
-    case 'EACCES':
-    case 'EPERM':
-      return { why: 'permission was denied (it or its folder is read-only for you)', todo: 'make it writable' };
-    case 'EROFS':
-      return { why: 'the file system is read-only', todo: 'scaffold a writable copy of the project' };
-    case 'ENOSPC':
-      return { why: 'the disk is full', todo: 'free some space' };
-    case 'EDQUOT':
-      return { why: 'your disk quota is used up', todo: 'free some space' };
-    case 'EISDIR':
-      return { why: 'a folder of that name is in the way', todo: 'rename or remove the folder' };
-    case 'ENAMETOOLONG':
-      return { why: 'the path is too long', todo: 'scaffold from a shorter path' };
-    default: {
-      const code = (err as NodeJS.ErrnoException | undefined)?.code;
-      return { why: `the system refused it (${code ?? 'unknown error'})`, todo: 'check the folder' };
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return (
+    WRITE_FAILURES.get(code ?? '') ?? {
+      why: `the system refused it (${code ?? 'unknown error'})`,
+      todo: 'check the folder',
     }
-  }
+  );
 }
 
 /**

@@ -2,18 +2,16 @@ import * as vscode from 'vscode';
 import type { ProjectProfile } from '../../core/detect/types';
 import { summarizeProfile } from '../../core/detect/format';
 import { errorMessage } from '../../core/util/errors';
-import type { Ctx } from '../ctx';
 import { PROJECT_VIEW_ID } from '../views/projectView';
-import { registerCommand } from './register';
+import { command } from './command';
 
 /**
  * "ML Containers: Detect Training Project": detects every workspace folder now, shows the result in the ML Project
  * view and a one-line summary. Returns the first folder's profile (or the one for a folder Uri passed in).
  */
-export function registerDetectCommand(ctx: Ctx): void {
-  registerCommand(
-    ctx,
-    'mlContainers.detect',
+export const detectCommand = command<'project'>(
+  'mlContainers.detect',
+  ({ project }) =>
     async (target?: vscode.Uri, options?: { silent?: boolean }): Promise<ProjectProfile | undefined> => {
       if (!vscode.workspace.workspaceFolders?.length) {
         void vscode.window.showInformationMessage(
@@ -23,7 +21,7 @@ export function registerDetectCommand(ctx: Ctx): void {
       }
       const results = await vscode.window.withProgress(
         { location: { viewId: PROJECT_VIEW_ID }, title: 'Detecting the training project' },
-        () => ctx.project.refresh(),
+        () => project.refresh(),
       );
       const chosen =
         (target ? results.find((r) => target.fsPath.startsWith(r.folder.uri.fsPath)) : undefined) ?? results[0];
@@ -37,7 +35,6 @@ export function registerDetectCommand(ctx: Ctx): void {
       }
       return chosen.profile;
     },
-    (err) =>
-      `Detecting the training project failed (${errorMessage(err)}). Check that the folder is readable, then run Detect Training Project again.`,
-  );
-}
+  (err) =>
+    `Detecting the training project failed (${errorMessage(err)}). Check that the folder is readable, then run Detect Training Project again.`,
+);

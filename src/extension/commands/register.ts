@@ -26,7 +26,11 @@ export function problemActions(problem: Problem, actions: readonly ErrorAction[]
 }
 
 /** Shows a problem's sentence with the actions that fix it (see problemActions) and View Logs. */
-export function showProblem(ctx: Ctx, problem: Problem, actions: readonly ErrorAction[] = []): Promise<void> {
+export function showProblem(
+  ctx: Pick<Ctx, 'log'>,
+  problem: Problem,
+  actions: readonly ErrorAction[] = [],
+): Promise<void> {
   return ctx.log.showError(problem.message, problem, problemActions(problem, actions));
 }
 

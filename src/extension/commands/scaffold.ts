@@ -1,10 +1,11 @@
-import * as os from 'node:os';
 import * as vscode from 'vscode';
+import type { PlannedScaffold, ScaffoldConsent, ScaffoldResult } from '../../core/operations/scaffold';
 import type { PlannedFile } from '../../core/scaffold/plan';
 import { errorMessage } from '../../core/util/errors';
 import type { Ctx } from '../ctx';
 import { heavy } from '../heavy';
-import { registerCommand, requireTrust } from './register';
+import { type CommandDef, command } from './command';
+import { requireTrust } from './register';
 
 export const PROPOSED_SCHEME = 'ml-containers-proposed';
 const DEV_CONTAINERS_ID = 'ms-vscode-remote.remote-containers';
@@ -31,104 +32,116 @@ export interface ScaffoldCommandResult {
   plan: { path: string; action: string }[];
 }
 
+type Parts = Pick<Ctx, 'config' | 'log'>;
+
 /**
- * "Add GPU Dev Container…": detects the project, generates the dev container and Dockerfile, shows every change to
- * an existing file as a diff and asks before writing; then offers "Reopen in Container".
+ * "Add GPU Dev Container…": asks where the Dockerfile goes, lets the core detect, generate and plan, shows every
+ * change to an existing file as a diff and asks before it is written; then opens the configuration and offers
+ * "Reopen in Container".
  */
-export function registerScaffoldCommand(ctx: Ctx): void {
-  const proposed = new ProposedContent();
-  ctx.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, proposed));
-  registerCommand(
-    ctx,
-    'mlContainers.addDevContainer',
-    async (target?: vscode.Uri, options: ScaffoldCommandOptions = {}): Promise<ScaffoldCommandResult | undefined> => {
-      const folder = target ? vscode.workspace.getWorkspaceFolder(target) : vscode.workspace.workspaceFolders?.[0];
-      if (!folder) {
-        void vscode.window.showInformationMessage(
-          'Open the folder of a machine-learning project first, then run Add GPU Dev Container.',
-        );
-        return undefined;
-      }
-      if (!requireTrust('writes files into it')) return undefined;
-      let dockerfileAt = options.dockerfileAt;
-      if (!dockerfileAt) {
-        const pick = await vscode.window.showQuickPick(
-          [
-            {
-              label: '.devcontainer/Dockerfile',
-              description: 'recommended: next to devcontainer.json',
-              value: 'devcontainer' as const,
-            },
-            {
-              label: 'Dockerfile at the project root',
-              description: 'for building the training image with `docker build .`',
-              value: 'root' as const,
-            },
-          ],
-          { title: 'Add GPU Dev Container: where should the Dockerfile go?' },
-        );
-        if (!pick) return undefined;
-        dockerfileAt = pick.value;
-      }
-      const root = folder.uri.fsPath;
-      // the generator, the merge and the diff library load on first use, not during activation
-      const { detectForScaffold, generateScaffold, applyPlan, needsConsent, planScaffold } = heavy();
-      const { ScaffoldWriteError, unsafeSentence } = heavy();
-      const details = await detectForScaffold(root);
-      const datasets = ctx.config.datasetsPath;
-      const scaffold = generateScaffold(details.profile, details.packages, {
-        dockerfileAt,
-        hostMemBytes: os.totalmem(),
-        ...(datasets ? { datasetsPath: datasets } : {}),
-      });
-      const plan = await planScaffold(root, scaffold);
-      const summary = plan.map((p) => ({ path: p.path, action: p.action }));
-      // a symlink out of the project, a FIFO or device, a file where a folder belongs: nothing is written
-      const unsafe = unsafeSentence(plan);
-      if (unsafe !== null) {
-        void ctx.log.showError(unsafe);
-        return { written: [], plan: summary };
-      }
-      const invalid = plan.find((p) => p.action === 'invalid');
-      if (invalid) {
-        const msg = `${invalid.path} could not be parsed, so ML Containers left it alone: ${invalid.changes[0]?.message ?? ''} Fix it and run Add GPU Dev Container again.`;
-        void ctx.log.showError(msg);
-        return { written: [], plan: summary };
-      }
-      const consent = plan.filter(needsConsent);
-      let approved = true;
-      if (consent.length > 0) approved = await confirmChanges(folder, consent, proposed);
-      let written: string[];
-      try {
-        written = await applyPlan(root, plan, { force: approved });
-      } catch (err) {
-        if (!(err instanceof ScaffoldWriteError)) throw err;
-        // which files were written and which not, in the sentence the CLI prints
-        void ctx.log.showError(err.message);
-        return { written: err.written, plan: summary };
-      }
-      ctx.log.info(
-        `Add GPU Dev Container in ${folder.name}: wrote ${written.join(', ') || 'nothing'} (${scaffold.stack.why.join(' ')})`,
-      );
-      // the configuration the spec picks: .devcontainer/devcontainer.json, or the .devcontainer.json merged into
-      const config = written.find((p) => p.endsWith('devcontainer.json'));
-      if (config !== undefined) {
-        const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, ...config.split('/')));
-        await vscode.window.showTextDocument(doc, { preview: false });
-      }
-      if (!options.noReopen && written.length > 0) void offerReopen();
-      return { written, plan: summary };
-    },
-    (err) => `Adding the GPU dev container failed: ${errorMessage(err).replace(/\.$/, '')}; nothing was written.`,
+export const addDevContainerCommand: CommandDef = command<'config' | 'log' | 'subscriptions'>(
+  'mlContainers.addDevContainer',
+  (ctx) => {
+    const proposed = new ProposedContent();
+    ctx.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, proposed));
+    return (target?: vscode.Uri, options: ScaffoldCommandOptions = {}) =>
+      addDevContainer(ctx, proposed, target, options);
+  },
+  (err) => `Adding the GPU dev container failed: ${errorMessage(err).replace(/\.$/, '')}; nothing was written.`,
+);
+
+async function addDevContainer(
+  ctx: Parts,
+  proposed: ProposedContent,
+  target: vscode.Uri | undefined,
+  options: ScaffoldCommandOptions,
+): Promise<ScaffoldCommandResult | undefined> {
+  const folder = target ? vscode.workspace.getWorkspaceFolder(target) : vscode.workspace.workspaceFolders?.[0];
+  if (!folder) {
+    void vscode.window.showInformationMessage(
+      'Open the folder of a machine-learning project first, then run Add GPU Dev Container.',
+    );
+    return undefined;
+  }
+  if (!requireTrust('writes files into it')) return undefined;
+  const dockerfileAt = options.dockerfileAt ?? (await askDockerfileAt());
+  if (!dockerfileAt) return undefined;
+  // the generator, the merge and the diff library load on first use, not during activation
+  const { scaffoldProject, ScaffoldWriteError } = heavy();
+  let planned: PlannedScaffold | undefined;
+  let result: ScaffoldResult;
+  try {
+    result = await scaffoldProject(
+      { projectRoot: folder.uri.fsPath, dockerfileAt, datasetsPath: ctx.config.datasetsPath },
+      undefined,
+      {
+        planned: (p) => {
+          planned = p;
+          for (const w of p.warnings) ctx.log.warn(w);
+        },
+        confirm: (changes) => confirmChanges(folder, changes, proposed),
+      },
+    );
+  } catch (err) {
+    if (!(err instanceof ScaffoldWriteError) || planned === undefined) throw err;
+    // which files were written and which not, in the sentence the CLI prints
+    void ctx.log.showError(err.message, err);
+    return { written: err.written, plan: summary(planned) };
+  }
+  // a symlink out of the project, a FIFO or device, a file where a folder belongs, a file that cannot be parsed
+  if (result.refused !== null) void ctx.log.showError(result.refused);
+  else await showWritten(ctx, folder, result, options);
+  return { written: result.written, plan: summary(result) };
+}
+
+const summary = (planned: PlannedScaffold): ScaffoldCommandResult['plan'] =>
+  planned.plan.map((p) => ({ path: p.path, action: p.action }));
+
+async function askDockerfileAt(): Promise<'devcontainer' | 'root' | undefined> {
+  const pick = await vscode.window.showQuickPick(
+    [
+      {
+        label: '.devcontainer/Dockerfile',
+        description: 'recommended: next to devcontainer.json',
+        value: 'devcontainer' as const,
+      },
+      {
+        label: 'Dockerfile at the project root',
+        description: 'for building the training image with `docker build .`',
+        value: 'root' as const,
+      },
+    ],
+    { title: 'Add GPU Dev Container: where should the Dockerfile go?' },
   );
+  return pick?.value;
+}
+
+/** Logs what was written, opens the configuration written and offers to reopen the folder in the container. */
+async function showWritten(
+  ctx: Parts,
+  folder: vscode.WorkspaceFolder,
+  result: ScaffoldResult,
+  options: ScaffoldCommandOptions,
+): Promise<void> {
+  const { written } = result;
+  ctx.log.info(
+    `Add GPU Dev Container in ${folder.name}: wrote ${written.join(', ') || 'nothing'} (${result.stack.why.join(' ')})`,
+  );
+  // the configuration the spec picks: .devcontainer/devcontainer.json, or the .devcontainer.json merged into
+  const config = written.find((p) => p.endsWith('devcontainer.json'));
+  if (config !== undefined) {
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, ...config.split('/')));
+    await vscode.window.showTextDocument(doc, { preview: false });
+  }
+  if (!options.noReopen && written.length > 0) void offerReopen();
 }
 
 /** Shows each change to an existing file as a diff, then asks once for all of them. */
 async function confirmChanges(
   folder: vscode.WorkspaceFolder,
-  files: PlannedFile[],
+  files: readonly PlannedFile[],
   proposed: ProposedContent,
-): Promise<boolean> {
+): Promise<ScaffoldConsent> {
   for (const f of files) {
     const right = vscode.Uri.from({ scheme: PROPOSED_SCHEME, path: `/${folder.name}/${f.path}` });
     proposed.set(right, f.content);
@@ -140,13 +153,13 @@ async function confirmChanges(
       { preview: false },
     );
   }
-  const summary = files
+  const changes = files
     .map((f) => `${f.path} (${f.action === 'merge' ? 'edit, your comments and settings kept' : 'replace'})`)
     .join(', ');
   const choice = await vscode.window.showQuickPick(
     [
-      { label: 'Apply the changes', description: summary, apply: true },
-      { label: 'Keep my files as they are', description: 'new files are still written', apply: false },
+      { label: 'Apply the changes', description: changes, answer: 'apply' as const },
+      { label: 'Keep my files as they are', description: 'new files are still written', answer: 'keep' as const },
     ],
     {
       title: `ML Containers would change ${files.length} existing file${files.length > 1 ? 's' : ''} (see the diff${files.length > 1 ? 's' : ''})`,
@@ -158,7 +171,8 @@ async function confirmChanges(
     .flatMap((g) => g.tabs)
     .filter((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.scheme === PROPOSED_SCHEME);
   await vscode.window.tabGroups.close(proposals);
-  return choice?.apply === true;
+  // dismissed (Escape): nothing is written
+  return choice?.answer ?? 'cancel';
 }
 
 async function offerReopen(): Promise<void> {

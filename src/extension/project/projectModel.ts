@@ -36,8 +36,8 @@ export class ProjectModel implements vscode.Disposable {
   readonly contextKeys = new Map<string, unknown>();
 
   constructor(
-    private readonly config: Config,
-    private readonly log: Log,
+    private readonly config: Pick<Config, 'detection' | 'onDidChange'>,
+    private readonly log: Pick<Log, 'debug' | 'info' | 'warn' | 'error'>,
   ) {
     const watcher = vscode.workspace.createFileSystemWatcher(WATCH_GLOB);
     const onFile = (uri: vscode.Uri): void => {

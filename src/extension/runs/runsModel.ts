@@ -6,8 +6,10 @@ import type { Runner } from '../../core/runs/runner';
 import type { SweepState } from '../../core/runs/sweep';
 import type { RunRecord, RunSpec } from '../../core/runs/types';
 import { errorMessage } from '../../core/util/errors';
-import type { Ctx } from '../ctx';
+import type { Config } from '../config';
+import type { Doctor } from '../doctor/doctor';
 import { heavy } from '../heavy';
+import type { Log } from '../log';
 import { OutputTerminal } from './terminal';
 
 /** The runs and sweeps of one workspace folder. */
@@ -17,6 +19,14 @@ export interface FolderRuns {
   sweeps: SweepState[];
   /** Jobs applied to a cluster from this folder. */
   clusterJobs: ClusterJobRecord[];
+}
+
+/** What the runs model uses of the extension: the engine setting, the log, and the doctor's host probes. */
+export interface RunsModelDeps {
+  readonly config: Pick<Config, 'dockerHost' | 'onDidChange'>;
+  readonly log: Pick<Log, 'debug' | 'info' | 'warn' | 'showError'>;
+  /** The probes that describe the host a run ran on (its driver and GPUs), recorded with each run. */
+  readonly doctor: Pick<Doctor, 'probes'>;
 }
 
 /**
@@ -45,9 +55,9 @@ export class RunsModel implements vscode.Disposable {
   private refreshTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly ctx: Ctx) {
+  constructor(private readonly deps: RunsModelDeps) {
     this.disposables.push(
-      ctx.config.onDidChange('docker.host', () => {
+      deps.config.onDidChange('docker.host', () => {
         this.client = undefined;
         this.runners.clear();
         // follow the new engine's events, and adopt what runs there
@@ -79,7 +89,7 @@ export class RunsModel implements vscode.Disposable {
 
   engine(): EngineClient {
     const { connectEngine } = heavy();
-    this.client ??= connectEngine({ dockerHost: this.ctx.config.dockerHost || undefined });
+    this.client ??= connectEngine({ dockerHost: this.deps.config.dockerHost || undefined });
     return this.client;
   }
 
@@ -89,12 +99,12 @@ export class RunsModel implements vscode.Disposable {
     if (!r) {
       const { Runner: RunnerClass, RunStore, describeRunHost } = heavy();
       const client = this.engine();
-      const gpuState = this.ctx.doctor.probes().then((p) => p.probeHost());
+      const gpuState = this.deps.doctor.probes().then((p) => p.probeHost());
       r = new RunnerClass({
         client,
         store: new RunStore(root),
         host: () => describeRunHost(client, gpuState),
-        log: (m) => this.ctx.log.debug(m),
+        log: (m) => this.deps.log.debug(m),
       });
       this.runners.set(root, r);
     }
@@ -126,15 +136,15 @@ export class RunsModel implements vscode.Disposable {
       for (const r of f.runs) {
         if (r.state !== 'running' || inSweeps.has(r.id) || this.adoptedRuns.has(r.id)) continue;
         this.adoptedRuns.add(r.id);
-        this.ctx.log.info(`Adopting run ${r.id} (${r.containerName}), still running`);
+        this.deps.log.info(`Adopting run ${r.id} (${r.containerName}), still running`);
         void runner.follow(r.id, { signal: this.lifetime.signal }).then(
           () => this.scheduleRefresh(50),
-          (err: unknown) => this.ctx.log.warn(`Following run ${r.id} failed: ${errorMessage(err)}`),
+          (err: unknown) => this.deps.log.warn(`Following run ${r.id} failed: ${errorMessage(err)}`),
         );
       }
       for (const s of f.sweeps) {
         if (s.state === 'running' && !ownerAlive(s) && !this.sweepsDone.has(s.id)) {
-          this.ctx.log.info(`Resuming sweep ${s.id} (${s.variants.length} runs) whose window went away`);
+          this.deps.log.info(`Resuming sweep ${s.id} (${s.variants.length} runs) whose window went away`);
           void this.superviseSweep(f.folder.uri.fsPath, s);
         }
       }
@@ -150,7 +160,7 @@ export class RunsModel implements vscode.Disposable {
     watchRunEvents(
       this.engine(),
       (e) => {
-        this.ctx.log.debug(`engine event ${e.action} for run ${e.runId}`);
+        this.deps.log.debug(`engine event ${e.action} for run ${e.runId}`);
         const root = e.project && this.state.find((f) => f.folder.uri.fsPath === e.project)?.folder.uri.fsPath;
         if (root && (e.action === 'die' || e.action === 'destroy')) {
           // a run nobody in this window follows (detached, another window's): record how it ended
@@ -161,7 +171,7 @@ export class RunsModel implements vscode.Disposable {
         } else this.scheduleRefresh(200);
       },
       stop.signal,
-      (err) => this.ctx.log.debug(`engine events: ${errorMessage(err)}`),
+      (err) => this.deps.log.debug(`engine events: ${errorMessage(err)}`),
     );
   }
 
@@ -222,7 +232,7 @@ export class RunsModel implements vscode.Disposable {
         );
       }
       this.scheduleRefresh(50);
-      if (final.state === 'failed' && final.explanation) void this.ctx.log.showError(final.explanation);
+      if (final.state === 'failed' && final.explanation) void this.deps.log.showError(final.explanation);
       return final;
     });
     this.scheduleRefresh(50);
@@ -258,28 +268,28 @@ export class RunsModel implements vscode.Disposable {
     return term;
   }
 
-  /** Runs (or resumes) a sweep in the background; the view follows it. */
+  /**
+   * Supervises (or resumes) a sweep in the background, through the core's superviseSweep: Stop Sweep cancels it (its
+   * runs stopped), the window going away detaches it (the runs go on, a later window resumes it); the view follows it.
+   */
   superviseSweep(root: string, sweep: SweepState): Promise<SweepState> {
     const existing = this.sweepsDone.get(sweep.id);
     if (existing) return existing;
-    const { runSweep, sweepSpecFor } = heavy();
-    const runner = this.runner(root);
     const cancel = new AbortController();
     this.sweepCancels.set(sweep.id, cancel);
-    const done = (async () =>
-      runSweep(sweep, {
-        runner,
+    const done = heavy()
+      .superviseSweep(this.runner(root), sweep, {
         signal: cancel.signal,
         detach: this.lifetime.signal,
-        specFor: await sweepSpecFor(sweep, root),
         onChange: () => this.scheduleRefresh(100),
-      }))().finally(() => {
-      this.sweepCancels.delete(sweep.id);
-      this.sweepsDone.delete(sweep.id);
-      this.scheduleRefresh(50);
-    });
+      })
+      .finally(() => {
+        this.sweepCancels.delete(sweep.id);
+        this.sweepsDone.delete(sweep.id);
+        this.scheduleRefresh(50);
+      });
     this.sweepsDone.set(sweep.id, done);
-    done.catch((err: unknown) => this.ctx.log.info(`Sweep ${sweep.id}: ${errorMessage(err)}`));
+    done.catch((err: unknown) => this.deps.log.info(`Sweep ${sweep.id}: ${errorMessage(err)}`));
     return done;
   }
 

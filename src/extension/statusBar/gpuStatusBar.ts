@@ -3,12 +3,25 @@ import type { GpuMonitor, MonitorState } from '../../core/gpu/monitor';
 import type { IdleGpuDetector, RunOnGpus } from '../../core/gpu/status';
 import { paramsLabel } from '../../core/runs/format';
 import type { RunRecord } from '../../core/runs/types';
-import type { Ctx } from '../ctx';
+import type { Config } from '../config';
+import type { Doctor } from '../doctor/doctor';
 import { heavy } from '../heavy';
+import type { Log } from '../log';
+import type { RunsModel } from '../runs/runsModel';
 
 const ACK_KEY = 'mlContainers.statusBar.failuresSeenAt';
 const LINKS =
   '[Check GPU Compatibility](command:mlContainers.checkGpuCompatibility) · [Training Runs](command:mlContainers.runs.focus)';
+
+/** What the status bar item uses of the extension: its settings, the runs, the probes' environment, the log. */
+export interface StatusBarDeps {
+  readonly config: Pick<Config, 'statusBar' | 'onDidChange'>;
+  readonly runs: Pick<RunsModel, 'folders' | 'onDidChange'>;
+  readonly doctor: Pick<Doctor, 'probeEnv'>;
+  readonly log: Pick<Log, 'debug' | 'info'>;
+  /** Its workspace state: when the user last looked at the failed runs. */
+  readonly extension: Pick<vscode.ExtensionContext, 'workspaceState'>;
+}
 
 /**
  * The GPU indicator: `$(pulse) GPU 87% · 61/140 GiB`, a tooltip table per GPU with the runs on it, a warning background
@@ -24,17 +37,16 @@ export class GpuStatusBar implements vscode.Disposable {
   /** Idle hints shown (run id -> message), for tests and the log. */
   readonly hints = new Map<string, string>();
 
-  constructor(private readonly ctx: Ctx) {
+  constructor(private readonly deps: StatusBarDeps) {
     this.item = vscode.window.createStatusBarItem('mlContainers.gpu', vscode.StatusBarAlignment.Right, 100);
     this.item.name = 'ML Containers GPU';
     this.item.command = 'mlContainers.statusBar.show';
     this.disposables.push(
       this.item,
-      ctx.config.onDidChange('statusBar', () => this.restart()),
-      ctx.config.onDidChange('gpu.nvidiaSmiPath', () => this.restart()),
+      deps.config.onDidChange('statusBar', () => this.restart()),
+      deps.config.onDidChange('gpu.nvidiaSmiPath', () => this.restart()),
       vscode.window.onDidChangeWindowState((s) => (s.focused ? this.monitor?.resume() : this.monitor?.pause())),
-      ctx.runs.onDidChange(() => this.render()),
-      vscode.commands.registerCommand('mlContainers.statusBar.show', () => this.show()),
+      deps.runs.onDidChange(() => this.render()),
     );
   }
 
@@ -44,7 +56,7 @@ export class GpuStatusBar implements vscode.Disposable {
 
   /** Starts watching (after activation; loads the monitor then). */
   start(): void {
-    const settings = this.ctx.config.statusBar;
+    const settings = this.deps.config.statusBar;
     if (!settings.enabled) {
       this.item.hide();
       return;
@@ -53,9 +65,9 @@ export class GpuStatusBar implements vscode.Disposable {
     this.idle ??= new Idle(settings.idleThresholdPct, settings.idleMinutes * 60_000);
     this.monitor = new Monitor({
       intervalMs: settings.intervalMs,
-      env: this.ctx.doctor.probeEnv(),
+      env: this.deps.doctor.probeEnv(),
       onUpdate: (s) => this.update(s),
-      log: (m) => this.ctx.log.debug(m),
+      log: (m) => this.deps.log.debug(m),
     });
     this.item.text = '$(loading~spin) GPU';
     this.item.tooltip = 'Reading the GPUs…';
@@ -72,7 +84,7 @@ export class GpuStatusBar implements vscode.Disposable {
 
   /** Our running runs that have GPUs. */
   private gpuRuns(): (RunOnGpus & { record: RunRecord })[] {
-    return this.ctx.runs.folders
+    return this.deps.runs.folders
       .flatMap((f) => f.runs)
       .filter((r) => r.state === 'running' && r.gpus.kind !== 'none')
       .map((r) => ({
@@ -85,8 +97,8 @@ export class GpuStatusBar implements vscode.Disposable {
 
   /** Runs that failed since the user last looked (clicking the item marks them seen). */
   private unseenFailures(): RunRecord[] {
-    const seen = this.ctx.extension.workspaceState.get<string>(ACK_KEY) ?? '';
-    return this.ctx.runs.folders
+    const seen = this.deps.extension.workspaceState.get<string>(ACK_KEY) ?? '';
+    return this.deps.runs.folders
       .flatMap((f) => f.runs)
       .filter((r) => r.state === 'failed' && (r.finishedAt ?? '') > seen);
   }
@@ -94,7 +106,7 @@ export class GpuStatusBar implements vscode.Disposable {
   private update(state: MonitorState): void {
     this.state = state;
     this.render();
-    if (state.kind !== 'ok' || !this.idle || !this.ctx.config.statusBar.idleHint) return;
+    if (state.kind !== 'ok' || !this.idle || !this.deps.config.statusBar.idleHint) return;
     const runs = this.gpuRuns();
     for (const hint of this.idle.observe(state.snapshot, runs)) {
       const run = runs.find((r) => r.id === hint.runId);
@@ -102,7 +114,7 @@ export class GpuStatusBar implements vscode.Disposable {
       const { idleHintMessage } = heavy();
       const message = idleHintMessage(run.label, hint, this.idle.thresholdPct);
       this.hints.set(hint.runId, message);
-      this.ctx.log.info(message);
+      this.deps.log.info(message);
       void vscode.window.showInformationMessage(message, 'View Run Logs').then((choice) => {
         if (choice) void vscode.commands.executeCommand('mlContainers.runs.viewLogs', hint.runId);
       });
@@ -110,7 +122,7 @@ export class GpuStatusBar implements vscode.Disposable {
   }
 
   private render(): void {
-    if (!this.ctx.config.statusBar.enabled) return;
+    if (!this.deps.config.statusBar.enabled) return;
     const state = this.state;
     const failures = this.unseenFailures();
     const md = new vscode.MarkdownString(undefined, true);
@@ -134,10 +146,10 @@ export class GpuStatusBar implements vscode.Disposable {
         break;
       case 'ok': {
         const { statusBarView } = heavy();
-        const view = statusBarView(state.snapshot, this.gpuRuns(), this.ctx.config.statusBar.multiGpu);
+        const view = statusBarView(state.snapshot, this.gpuRuns(), this.deps.config.statusBar.multiGpu);
         this.item.text = view.text;
         this.item.command = 'mlContainers.statusBar.show';
-        md.appendMarkdown(`**GPUs** (every ${this.ctx.config.statusBar.intervalMs / 1000} s)\n\n${view.tooltip}\n\n`);
+        md.appendMarkdown(`**GPUs** (every ${this.deps.config.statusBar.intervalMs / 1000} s)\n\n${view.tooltip}\n\n`);
         if (view.memoryWarning) md.appendMarkdown('$(warning) GPU memory is above 90%.\n\n');
         warning ||= view.memoryWarning;
         md.appendMarkdown(LINKS);
@@ -157,9 +169,9 @@ export class GpuStatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  /** The item's click: the Training Runs view, and failures count as seen. */
-  private async show(): Promise<void> {
-    await this.ctx.extension.workspaceState.update(ACK_KEY, new Date().toISOString());
+  /** The item's click (mlContainers.statusBar.show): the Training Runs view, and failures count as seen. */
+  async show(): Promise<void> {
+    await this.deps.extension.workspaceState.update(ACK_KEY, new Date().toISOString());
     this.render();
     await vscode.commands.executeCommand('mlContainers.runs.focus');
   }

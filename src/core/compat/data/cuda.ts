@@ -15,43 +15,41 @@ export interface ToolkitDriverRow {
   source: SourceId;
 }
 
+/** A row the CUDA 13.2 release notes confirm: the minimum driver of the GA release, then of each update. */
+const confirmed = (cuda: string, ...minDriver: string[]): ToolkitDriverRow => ({
+  cuda,
+  minDriver,
+  status: 'confirmed',
+  source: 'cuda_rn_13_2',
+});
+
 /** CUDA Toolkit and Corresponding (minimum) Driver Versions: Table 3 of the CUDA release notes. */
 export const TOOLKIT_DRIVERS: readonly ToolkitDriverRow[] = [
   { cuda: '13.3', minDriver: ['610.43.02', '610.43.02'], status: 'secondary', source: 'secondary_13x' },
-  { cuda: '13.2', minDriver: ['595.45.04', '595.58.03'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '13.1', minDriver: ['590.44.01', '590.48.01'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '13.0', minDriver: ['580.65.06', '580.82.07', '580.95.05'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '12.9', minDriver: ['575.51.03', '575.57.08'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '12.8', minDriver: ['570.26', '570.124.06'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  {
-    cuda: '12.6',
-    minDriver: ['560.28.03', '560.35.03', '560.35.03', '560.35.05'],
-    status: 'confirmed',
-    source: 'cuda_rn_13_2',
-  },
-  { cuda: '12.5', minDriver: ['555.42.02', '555.42.06'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '12.4', minDriver: ['550.54.14', '550.54.15'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '12.3', minDriver: ['545.23.06', '545.23.08'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '12.2', minDriver: ['535.54.03', '535.86.09', '535.104.05'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '12.1', minDriver: ['530.30.02', '530.30.02'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '12.0', minDriver: ['525.60.13', '525.85.12'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '11.8', minDriver: ['520.61.05'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '11.7', minDriver: ['515.43.04', '515.48.07'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '11.6', minDriver: ['510.39.01', '510.47.03', '510.47.03'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '11.5', minDriver: ['495.29.05', '495.29.05', '495.29.05'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  {
-    cuda: '11.4',
-    minDriver: ['470.42.01', '470.57.02', '470.57.02', '470.82.01', '470.82.01'],
-    status: 'confirmed',
-    source: 'cuda_rn_13_2',
-  },
-  { cuda: '11.3', minDriver: ['465.19.01', '465.19.01'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '11.2', minDriver: ['460.27.03', '460.32.03', '460.32.03'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '11.1', minDriver: ['455.23', '455.32'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '11.0', minDriver: ['450.51.05', '450.51.06'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '10.2', minDriver: ['440.33'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '10.1', minDriver: ['418.39'], status: 'confirmed', source: 'cuda_rn_13_2' },
-  { cuda: '10.0', minDriver: ['410.48'], status: 'confirmed', source: 'cuda_rn_13_2' },
+  confirmed('13.2', '595.45.04', '595.58.03'),
+  confirmed('13.1', '590.44.01', '590.48.01'),
+  confirmed('13.0', '580.65.06', '580.82.07', '580.95.05'),
+  confirmed('12.9', '575.51.03', '575.57.08'),
+  confirmed('12.8', '570.26', '570.124.06'),
+  confirmed('12.6', '560.28.03', '560.35.03', '560.35.03', '560.35.05'),
+  confirmed('12.5', '555.42.02', '555.42.06'),
+  confirmed('12.4', '550.54.14', '550.54.15'),
+  confirmed('12.3', '545.23.06', '545.23.08'),
+  confirmed('12.2', '535.54.03', '535.86.09', '535.104.05'),
+  confirmed('12.1', '530.30.02', '530.30.02'),
+  confirmed('12.0', '525.60.13', '525.85.12'),
+  confirmed('11.8', '520.61.05'),
+  confirmed('11.7', '515.43.04', '515.48.07'),
+  confirmed('11.6', '510.39.01', '510.47.03', '510.47.03'),
+  confirmed('11.5', '495.29.05', '495.29.05', '495.29.05'),
+  confirmed('11.4', '470.42.01', '470.57.02', '470.57.02', '470.82.01', '470.82.01'),
+  confirmed('11.3', '465.19.01', '465.19.01'),
+  confirmed('11.2', '460.27.03', '460.32.03', '460.32.03'),
+  confirmed('11.1', '455.23', '455.32'),
+  confirmed('11.0', '450.51.05', '450.51.06'),
+  confirmed('10.2', '440.33'),
+  confirmed('10.1', '418.39'),
+  confirmed('10.0', '410.48'),
 ];
 
 /** Minor-version compatibility: the minimum driver that runs every minor release of a CUDA major (limited features). */

@@ -7,7 +7,7 @@
  * - `pool`: the GPU pool
  * - `store`: the recorded state (new, read, list) and `lock`: one supervisor per sweep
  * - `supervisor`: the run loop and resuming
- * - `summary`: the per-variant table with each run's last metric line
+ * - `summary`: how a sweep is said: what it runs, its progress, its outcome, the table with each run's last metric
  */
 export {
   commandFor,
@@ -35,4 +35,13 @@ export {
   type VariantState,
 } from './store';
 export { runSweep, type SweepRunOptions } from './supervisor';
-export { formatSweepSummary, type SweepSummaryRow, summarizeSweep } from './summary';
+export {
+  describeSweep,
+  formatSweepSummary,
+  stateWithExit,
+  summarizeSweep,
+  sweepOutcome,
+  sweepSummaryText,
+  type SweepSummaryRow,
+  variantProgress,
+} from './summary';
