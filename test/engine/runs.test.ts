@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { connectEngine, type EngineClient } from '../../src/core/docker';
+import { CONTAINER_CA_FILE } from '../../src/core/network';
 import { CancellationError } from '../../src/core/util/errors';
 import {
   expandGrid,
@@ -205,7 +206,10 @@ describe('Training runs and sweeps (real engine, fake trainer image)', function 
     assert.equal(info.HostConfig.Init, true);
     assert.equal(info.Config.Tty, true);
     assert.deepEqual(
-      (info.HostConfig.Mounts ?? []).map((m) => [m.Type, m.Source, m.Target]),
+      // the host's CA bundle, when it configures one, is mounted too (test/engine/build-network.test.ts)
+      (info.HostConfig.Mounts ?? [])
+        .filter((m) => m.Target !== CONTAINER_CA_FILE)
+        .map((m) => [m.Type, m.Source, m.Target]),
       [['bind', dir, '/workspace']],
     );
     assert.equal(info.Config.WorkingDir, '/workspace');

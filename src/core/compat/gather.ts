@@ -1,16 +1,17 @@
 /**
  * Gathers the facts for a compatibility check from what the caller gives (another machine's driver and GPUs, an
  * image reference, a Dockerfile, a torch version, a project) and what it can probe here (nvidia-smi, the engine).
- * Shared by the CLI's `check` and the editor's report, so both answer the same.
+ * The check operation (src/core/operations/check.ts) runs it for both faces, so both answer the same.
  */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { detectProjectDetailed } from '../detect/detect';
 import type { HostGpuState } from '../gpu/types';
+import type { HostNetworkSettings } from '../network';
 import { applyTorchPin, emptyImageFacts, factsFromDockerfile, factsFromImageConfig, factsFromImageRef } from './image';
 import { projectFacts, projectImageFacts } from './project';
 import { checkCompatibility } from './rules';
-import type { CheckResult, EngineFacts, HostFacts, ImageFacts, ProjectFacts } from './types';
+import type { CheckResult, EngineFacts, Finding, HostFacts, ImageFacts, ProjectFacts } from './types';
 
 export interface CheckRequest {
   projectDir?: string;
@@ -33,8 +34,14 @@ export interface CheckProbes {
   probeEngine(signal?: AbortSignal): Promise<EngineFacts | null>;
   /** A local image's environment and labels, or null when the engine does not have it. */
   inspectImage(ref: string, signal?: AbortSignal): Promise<{ env: string[]; labels: Record<string, string> } | null>;
+  /**
+   * This host's network settings for builds and runs (its CA bundle, package index), or null when they are turned
+   * off; absent: not asked. Asked only when the check is of this host, not of a machine the request describes.
+   */
+  hostNetwork?(): Promise<Pick<HostNetworkSettings, 'problems'> | null>;
 }
 
+/** A request value in the wrong format, or a Dockerfile that cannot be read: one sentence naming the option. */
 export class CheckUsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -42,9 +49,26 @@ export class CheckUsageError extends Error {
   }
 }
 
+/** The formats of the values a caller describes another machine or a build with, and what each one needs. */
+const REQUEST_FORMATS = [
+  ['driver', /^\d+(?:\.\d+){0,2}$/, '--driver needs a driver version like 580.159.04'],
+  ['computeCapability', /^\d{1,2}\.\d$/, '--compute-capability needs a value like 8.9'],
+  ['torch', /^\d+\.\d+(?:\.\d+)?(?:\+cu\d{2,3})?$/, '--torch needs a version like 2.7.1 or 2.7.1+cu128'],
+] as const;
+
+/** Throws CheckUsageError for a value of the request that is not in its format, before anything is probed. */
+function validateRequest(req: CheckRequest): void {
+  for (const [key, format, needs] of REQUEST_FORMATS) {
+    const value = req[key];
+    if (value !== undefined && !format.test(value)) throw new CheckUsageError(`${needs}, got "${value}".`);
+  }
+}
+
 export async function gatherAndCheck(req: CheckRequest, probes: CheckProbes): Promise<CheckResult> {
-  // host: given (another machine) or probed (this one)
+  validateRequest(req);
+  // host: given (another machine) or probed (this one, with its network settings)
   let host: HostFacts;
+  let network: Finding[] = [];
   if (req.driver || (req.gpus && req.gpus.length > 0) || req.computeCapability) {
     const names =
       req.gpus && req.gpus.length > 0
@@ -58,8 +82,8 @@ export async function gatherAndCheck(req: CheckRequest, probes: CheckProbes): Pr
       gpus: names.map((name) => ({ name, computeCapability: req.computeCapability ?? null, datacenter: null })),
     };
   } else {
-    const probed = await probeHostFacts(probes, req.signal);
-    host = probed;
+    host = await probeHostFacts(probes, req.signal);
+    network = (await probes.hostNetwork?.())?.problems ?? [];
   }
 
   // engine: asked unless --no-engine
@@ -91,13 +115,8 @@ export async function gatherAndCheck(req: CheckRequest, probes: CheckProbes): Pr
       if (inspected) image = factsFromImageConfig(req.image, inspected.env, inspected.labels);
     }
   }
-  if (req.torch) {
-    if (!/^\d+\.\d+(?:\.\d+)?(?:\+cu\d{2,3})?$/.test(req.torch)) {
-      throw new CheckUsageError(`--torch needs a version like 2.7.1 or 2.7.1+cu128, got "${req.torch}".`);
-    }
-    applyTorchPin(image, req.torch, null, `--torch ${req.torch}.`);
-  }
-  return checkCompatibility({ host, image, engine, project });
+  if (req.torch) applyTorchPin(image, req.torch, null, `--torch ${req.torch}.`);
+  return checkCompatibility({ host, image, engine, project, ...(network.length ? { network } : {}) });
 }
 
 async function probeHostFacts(probes: CheckProbes, signal?: AbortSignal): Promise<HostFacts> {

@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { connectEngine, type EngineClient, getEngineGpuCapability } from '../docker/engine';
 import type { FingerprintProbes } from '../fingerprint/fingerprint';
 import { probeHost } from '../gpu/nvidiaSmi';
+import { hostNetworkDisabled, hostNetworkSettings } from '../network';
 import type { CheckProbes } from './gather';
 import type { EngineFacts } from './types';
 
@@ -33,6 +34,8 @@ export function realProbes(options: RealProbeOptions = {}): CheckProbes & Finger
 
   return {
     probeHost: (signal) => probeHost({ env, ...(signal ? { signal } : {}) }),
+
+    hostNetwork: async () => (hostNetworkDisabled(env) ? null : hostNetworkSettings(env)),
 
     async probeEngine(signal): Promise<EngineFacts | null> {
       const c = engine();

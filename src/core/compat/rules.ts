@@ -494,6 +494,7 @@ export function checkCompatibility(input: CheckInput): CheckResult {
   newerBuildFindings(host, input.image, findings);
   engineFindings(host, input.engine, findings);
   shmFindings(full, findings);
+  findings.push(...(input.network ?? []));
   findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
   const verdict: Verdict = findings.some((f) => f.severity === 'error')
     ? 'error'

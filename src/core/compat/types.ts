@@ -73,6 +73,8 @@ export interface CheckInput {
   /** null when the engine was not asked (`--no-engine`). */
   engine: EngineFacts | null;
   project: ProjectFacts | null;
+  /** What cannot be passed of this host's network settings to builds and runs (src/core/network); none: absent. */
+  network?: Finding[];
 }
 
 export interface CheckResult {

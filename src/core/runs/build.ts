@@ -1,7 +1,8 @@
 /**
  * Builds the scaffold's image targets (`dev`, `train`) through the engine's API, with the build arguments of the
- * project's devcontainer.json (BASE_IMAGE, PYTHON_VERSION), its progress streamed line by line, and cancellation that
- * stops the build (the engine cancels a build whose connection closes).
+ * project's devcontainer.json (BASE_IMAGE, PYTHON_VERSION) over the host's network settings (its CA certificates and
+ * package index, src/core/network), its progress streamed line by line, and cancellation that stops the build (the
+ * engine cancels a build whose connection closes).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,6 +11,7 @@ import { buildSettings, readDevcontainerOrNull } from '../devcontainer';
 import { buildContextStream } from '../docker/context';
 import type { EngineClient } from '../docker/engine';
 import { engineError } from '../docker/errors';
+import { type HostFiles, hostNetworkDisabled, hostNetworkSettings } from '../network';
 import { CancellationError, Problem, throwIfCancelled } from '../util/errors';
 import { imageNameFor } from './spec';
 
@@ -18,6 +20,11 @@ export interface BuildRequest {
   target: 'train' | 'dev';
   /** Overrides of the build arguments (e.g. BASE_IMAGE); added to those of devcontainer.json. */
   buildArgs?: Record<string, string>;
+  /**
+   * Pass the host's CA certificates and package index as build arguments (src/core/network), under those of
+   * devcontainer.json and `buildArgs`; default: yes, unless MLC_NO_HOST_NETWORK=1 is set.
+   */
+  hostNetwork?: boolean;
   /** The tag to give the image (default `mlc/<project>:<target>`). */
   tag?: string;
   /** Each line the build prints. */
@@ -95,8 +102,9 @@ export async function buildTarget(client: EngineClient, req: BuildRequest): Prom
   const docker = await client.docker().catch((err: unknown) => {
     throw engineError(err);
   });
-  const buildargs = { ...setup.args, ...req.buildArgs };
+  const { buildargs, networkmode, lines } = await buildParameters(setup, req);
   req.onProgress?.(`Building ${tag} (target ${req.target}, ${setup.dockerfile}) on ${client.dockerHost}`);
+  for (const line of lines) req.onProgress?.(line);
   const ctrl = new AbortController();
   const onAbort = (): void => ctrl.abort();
   req.signal?.addEventListener('abort', onAbort, { once: true });
@@ -116,6 +124,7 @@ export async function buildTarget(client: EngineClient, req: BuildRequest): Prom
         target: req.target,
         t: tag,
         buildargs,
+        ...(networkmode ? { networkmode } : {}),
         forcerm: true,
         abortSignal: ctrl.signal,
       } as Docker.ImageBuildOptions);
@@ -161,6 +170,37 @@ export async function buildTarget(client: EngineClient, req: BuildRequest): Prom
   } finally {
     req.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+const INDEX_ARGS = ['PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL'] as const;
+
+/** A build's arguments and network, and the lines its log starts with about the host's network settings. */
+export interface BuildParameters {
+  buildargs: Record<string, string>;
+  /** `host` when a package index of the host is on loopback. */
+  networkmode?: 'host';
+  lines: string[];
+}
+
+/**
+ * The build arguments: the host's network settings (read from `env` and `files`, unless `hostNetwork` is false or
+ * MLC_NO_HOST_NETWORK=1), then devcontainer.json's, then the request's own; each wins over the ones before.
+ */
+export async function buildParameters(
+  setup: BuildSetup,
+  req: Pick<BuildRequest, 'buildArgs' | 'hostNetwork'>,
+  env: NodeJS.ProcessEnv = process.env,
+  files?: HostFiles,
+): Promise<BuildParameters> {
+  const off = req.hostNetwork === false || hostNetworkDisabled(env);
+  const network = off ? undefined : await hostNetworkSettings(env, files);
+  const buildargs = { ...network?.buildArgs, ...setup.args, ...req.buildArgs };
+  if (!network) return { buildargs, lines: [] };
+  const problems = network.problems.filter((p) => p.severity !== 'info').map((p) => p.message);
+  // the host network is for the host's index on loopback: not when the project or the user names another index
+  const keeps = INDEX_ARGS.some((k) => network.buildArgs[k] !== undefined && buildargs[k] === network.buildArgs[k]);
+  const networkmode = network.network && keeps ? network.network : undefined;
+  return { buildargs, ...(networkmode ? { networkmode } : {}), lines: [...network.notes, ...problems] };
 }
 
 /** A build that ran and failed (Problem `build-failed`): the message is one sentence, `logTail` the end of its output. */

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { readDevcontainerOrNull, sharedMemory } from '../devcontainer';
 import type { EngineClient } from '../docker/engine';
 import { probeHost } from '../gpu/nvidiaSmi';
+import { hostRunNetwork } from '../network/run';
 import type { HostGpuState } from '../gpu/types';
 import { errorMessage } from '../util/errors';
 import { readRegularFile, UnsafePathError } from '../util/safeFs';
@@ -86,9 +87,16 @@ export async function shmFor(projectRoot: string): Promise<number | 'host'> {
   return (dc && sharedMemory(dc).shm) ?? defaultShmBytes(os.totalmem());
 }
 
-/** The RunSpec of a request, once its image is known. */
+/**
+ * The RunSpec of a request, once its image is known, with this host's network settings (its CA bundle and package
+ * index; none with MLC_NO_HOST_NETWORK=1).
+ */
 export async function runSpecFor(req: RunRequest, image: { image: string; mountWorkspace: boolean }): Promise<RunSpec> {
-  const [fileEnv, shm] = await Promise.all([readProjectEnv(req.projectRoot), shmFor(req.projectRoot)]);
+  const [fileEnv, shm, network] = await Promise.all([
+    readProjectEnv(req.projectRoot),
+    shmFor(req.projectRoot),
+    hostRunNetwork(),
+  ]);
   return {
     projectRoot: req.projectRoot,
     image: image.image,
@@ -101,6 +109,7 @@ export async function runSpecFor(req: RunRequest, image: { image: string; mountW
     ports: req.ports ?? [],
     sweepId: req.sweepId,
     params: req.params,
+    ...(network ? { network } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { parse as parseDotenv } from 'dotenv';
 import { parseDevcontainer, sharedMemory } from '../devcontainer/model';
+import { CONTAINER_CA_FILE } from '../network/run';
 import { shmSizeFor } from '../scaffold/generate';
 import { parseByteSize } from '../util/size';
 import { type GpuSelection, LABELS, type RunSpec, WORKSPACE_DIR } from './types';
@@ -86,7 +87,22 @@ export function imageNameFor(projectRoot: string, target: string): string {
   return `mlc/${projectSlug(projectRoot, 60)}:${target}`;
 }
 
-/** The container create options for a run: the command as argv (never through a shell), GPUs, shm, labels. */
+/** The run's bind mounts: the project (dev and existing images), the host's CA bundle read-only. */
+function runMounts(spec: RunSpec): Docker.MountSettings[] {
+  // a Mount, not a Binds string: a project path with ':' in it stays one path
+  const mounts: Docker.MountSettings[] = spec.mountWorkspace
+    ? [{ Type: 'bind', Source: spec.projectRoot, Target: WORKSPACE_DIR }]
+    : [];
+  if (spec.network?.caFile) {
+    mounts.push({ Type: 'bind', Source: spec.network.caFile, Target: CONTAINER_CA_FILE, ReadOnly: true });
+  }
+  return mounts;
+}
+
+/**
+ * The container create options for a run: the command as argv (never through a shell), GPUs, shm, labels, the
+ * host's network settings (the run's own env wins over them).
+ */
 export function containerCreateOptions(
   spec: RunSpec,
   runId: string,
@@ -109,8 +125,7 @@ export function containerCreateOptions(
     DeviceRequests: deviceRequests(spec.gpus),
     Ulimits: DEFAULT_ULIMITS,
     PortBindings: bindings,
-    // a Mount, not a Binds string: a project path with ':' in it stays one path
-    Mounts: spec.mountWorkspace ? [{ Type: 'bind', Source: spec.projectRoot, Target: WORKSPACE_DIR }] : [],
+    Mounts: runMounts(spec),
     AutoRemove: false,
   };
   if (spec.shm === 'host') hostConfig.IpcMode = 'host';
@@ -119,7 +134,7 @@ export function containerCreateOptions(
     hostConfig.Memory = spec.memoryBytes;
     hostConfig.MemorySwap = spec.memoryBytes; // no swap on top: a limit means a limit
   }
-  const env = { PYTHONUNBUFFERED: '1', ...spec.env };
+  const env = { PYTHONUNBUFFERED: '1', ...spec.network?.env, ...spec.env };
   return {
     name,
     Image: spec.image,

@@ -1,4 +1,5 @@
 /** Training runs: what a user asks to run, and the record we keep of it. Plain data, no I/O. */
+import type { RunNetwork } from '../network/run';
 
 /** Which GPUs a run gets: all of them, none, or a subset by nvidia-smi index or UUID. */
 export type GpuSelection = { kind: 'all' } | { kind: 'none' } | { kind: 'devices'; ids: string[] };
@@ -32,6 +33,8 @@ export interface RunSpec {
   /** The sweep this run belongs to and its parameter values. */
   sweepId?: string;
   params?: Record<string, string>;
+  /** The host's CA bundle (mounted read-only) and package index variables, under `env` (src/core/network). */
+  network?: RunNetwork;
 }
 
 export type RunState = 'created' | 'running' | 'succeeded' | 'failed' | 'stopped';
