@@ -15,6 +15,7 @@ import type Docker from 'dockerode';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import { connectEngine } from '../../src/core/docker';
+import { FETCH_SCRIPT, FRAMEWORK_INDEX_FLAGS } from '../../src/core/scaffold/generate';
 import {
   buildImage,
   DEBIAN_PYTHON,
@@ -378,9 +379,10 @@ describe('Generated Dockerfile built for real (Debian python3 base image, no net
 
     it("installs its requirements with PyTorch's cu121 index, and trains with torchrun on every GPU", function () {
       assert.ok(lines.includes('COPY requirements-base.txt requirements.txt ./'), lines.join('\n'));
+      assert.ok(lines.includes('ARG FRAMEWORK_INDEX_URL=https://download.pytorch.org/whl/cu121'), lines.join('\n'));
       assert.ok(
         lines.includes(
-          'RUN umask 0002 && pip install --extra-index-url https://download.pytorch.org/whl/cu121 -r requirements.txt',
+          `RUN . ${FETCH_SCRIPT} && umask 0002 && pip install ${FRAMEWORK_INDEX_FLAGS} -r requirements.txt`,
         ),
         lines.join('\n'),
       );

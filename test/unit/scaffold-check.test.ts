@@ -71,7 +71,7 @@ describe('scaffold: the PyTorch build with nothing pinned', () => {
       const dockerfile = fs.readFileSync(path.join(project, '.devcontainer', 'Dockerfile'), 'utf8');
       assert.match(dockerfile, /the newest CUDA 12 build of PyTorch [\d.]+, which runs on the widest range of drivers/);
       assert.match(dockerfile, /Blackwell GPUs .* need CUDA 12\.8 or newer: pass --cuda/);
-      assert.match(dockerfile, /--extra-index-url https:\/\/download\.pytorch\.org\/whl\/cu12\d\b/);
+      assert.match(dockerfile, /^ARG FRAMEWORK_INDEX_URL=https:\/\/download\.pytorch\.org\/whl\/cu12\d$/m);
       // the report names the build without a version nobody pinned (no "PyTorch  (CUDA …")
       const r = runCli([
         'check',
@@ -98,5 +98,17 @@ describe('scaffold: the PyTorch build with nothing pinned', () => {
       );
     assert.ok(ids('580.95.05').includes('newer-build-available'));
     assert.ok(!ids('560.35.03').includes('newer-build-available'));
+  });
+
+  it('a project that builds CUDA extensions (DeepSpeed ops) gets the devel image, and says why', () => {
+    const t = tempDir();
+    try {
+      const { project, baseImage } = scaffoldCopy(path.join(FIXTURES, 'projects', 'deepspeed-setup'), t.dir);
+      assert.match(baseImage, /^nvidia\/cuda:[\d.]+-cudnn\d*-devel-ubuntu/);
+      const dockerfile = fs.readFileSync(path.join(project, '.devcontainer', 'Dockerfile'), 'utf8');
+      assert.match(dockerfile, /the devel image \(nvcc, CUDA headers\), since deepspeed compiles CUDA code/);
+    } finally {
+      t.cleanup();
+    }
   });
 });

@@ -343,8 +343,43 @@ export function devcontainerJson(
   return `${lines.join('\n')}\n`;
 }
 
+/** The framework's wheel index as pip and uv flags: the FRAMEWORK_INDEX_URL build argument, left out when empty. */
+export const FRAMEWORK_INDEX_FLAGS = '${FRAMEWORK_INDEX_URL:+--extra-index-url "$FRAMEWORK_INDEX_URL"}';
+const frameworkIndex = (stack: StackChoice): string => (stack.extraIndexUrl ? ` ${FRAMEWORK_INDEX_FLAGS}` : '');
+
+/**
+ * The build's network, sourced by every step that downloads: the CA in MLC_CA_BUNDLE trusted for that step only (the
+ * bundle is deleted when the step's shell exits, so no layer keeps it), and pip's index settings handed to uv.
+ */
+export const FETCH_SCRIPT = '/usr/local/lib/mlc-fetch.sh';
+const FETCH_LINES = [
+  '# Sourced by the download steps of this Dockerfile (made by ML Containers): trusts MLC_CA_BUNDLE for the step only.',
+  'if [ -n "$MLC_CA_BUNDLE" ]; then',
+  '  MLC_BUNDLE=$(mktemp); trap \'rm -f "$MLC_BUNDLE"\' EXIT',
+  '  cat /etc/ssl/certs/ca-certificates.crt > "$MLC_BUNDLE" 2>/dev/null || true',
+  '  printf "%s\\n" "$MLC_CA_BUNDLE" >> "$MLC_BUNDLE"',
+  '  export SSL_CERT_FILE="$MLC_BUNDLE" PIP_CERT="$MLC_BUNDLE" REQUESTS_CA_BUNDLE="$MLC_BUNDLE" CURL_CA_BUNDLE="$MLC_BUNDLE"',
+  'fi',
+  'if [ -n "$PIP_INDEX_URL" ]; then export UV_INDEX_URL="$PIP_INDEX_URL"; fi',
+  'if [ -n "$PIP_EXTRA_INDEX_URL" ]; then export UV_EXTRA_INDEX_URL="$PIP_EXTRA_INDEX_URL"; fi',
+];
+/** A RUN step that downloads: with the build's network (FETCH_SCRIPT), and group-writable where it installs. */
+const fetching = (command: string, groupWritable = true): string =>
+  `RUN . ${FETCH_SCRIPT} && ${groupWritable ? `${GROUP_WRITABLE} ` : ''}${command}`;
+
+/** The build arguments of the build's network, declared in each stage that downloads. */
+function networkArgs(stack: StackChoice): string[] {
+  return [
+    'ARG MLC_CA_BUNDLE',
+    'ARG PIP_INDEX_URL',
+    'ARG PIP_EXTRA_INDEX_URL',
+    'ARG PIP_TRUSTED_HOST',
+    ...(stack.extraIndexUrl ? [`ARG FRAMEWORK_INDEX_URL=${stack.extraIndexUrl}`] : []),
+  ];
+}
+
 function envCopyAndInstall(installer: Scaffold['installer'], profile: ProjectProfile, stack: StackChoice): string[] {
-  const extra = stack.extraIndexUrl ? ` --extra-index-url ${stack.extraIndexUrl}` : '';
+  const extra = frameworkIndex(stack);
   const out: string[] = [];
   const top = profile.envFiles.filter((f) => !f.includes('/'));
   switch (installer) {
@@ -432,7 +467,7 @@ export function dockerfile(
     installer === 'conda'
       ? [
           '# micromamba for the conda environment; its Python comes from environment.yml.',
-          'RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl bzip2 git \\',
+          `RUN . ${FETCH_SCRIPT} && apt-get update && apt-get install -y --no-install-recommends ca-certificates curl bzip2 git \\`,
           ' && curl -fsSL https://micro.mamba.pm/api/micromamba/linux-64/latest | tar -xj -C /usr/local bin/micromamba \\',
           ' && rm -rf /var/lib/apt/lists/*',
           'ENV MAMBA_ROOT_PREFIX=/opt/micromamba PATH=/opt/env/bin:$PATH',
@@ -442,7 +477,7 @@ export function dockerfile(
           "# /opt/python: uv's default, /root/.local/share/uv, is closed to the user); in a venv at /opt/venv that the",
           '# user and its group own, chowned while it is still small (a chown -R after the install would copy every file',
           '# into one more layer).',
-          'RUN if ! command -v python3 >/dev/null 2>&1; then \\',
+          `RUN . ${FETCH_SCRIPT} && if ! command -v python3 >/dev/null 2>&1; then \\`,
           '      apt-get update && apt-get install -y --no-install-recommends python3 python3-venv python3-pip ca-certificates \\',
           '      && rm -rf /var/lib/apt/lists/*; \\',
           '    fi \\',
@@ -486,11 +521,16 @@ export function dockerfile(
     "# container's volumes mount on, made by the user so that the volumes are the user's too.",
     `RUN (getent group ${ENV_GROUP} >/dev/null || groupadd --system ${ENV_GROUP}) && usermod -aG ${ENV_GROUP} "$USERNAME" \\`,
     ` && su "$USERNAME" -s /bin/sh -c 'mkdir -p "$HOME/.cache/pip" "$HOME/.cache/huggingface" "$HOME/.cache/torch"'`,
+    `RUN printf '%s\\n' \\\n${FETCH_LINES.map((l) => `      ${shellQuote(l)} \\`).join('\n')}\n      > ${FETCH_SCRIPT}`,
+    "# The build's network: ML Containers passes the host's CA and package index settings as these arguments.",
+    ...networkArgs(stack),
     ...pythonSetup,
     'WORKDIR /workspace',
     ...(installer === 'conda'
       ? [
-          ...envCopyAndInstall(installer, profile, stack),
+          ...envCopyAndInstall(installer, profile, stack).map((l) =>
+            l.startsWith('RUN ') ? fetching(l.slice(4), false) : l,
+          ),
           `RUN chown -R "$USERNAME:${ENV_GROUP}" /opt/env && chmod -R g+w /opt/env && chown "$USERNAME" /workspace`,
           'USER $USERNAME',
         ]
@@ -498,9 +538,7 @@ export function dockerfile(
           '# The dependencies are installed as the user, into its venv: no chown of the installed files afterwards.',
           'RUN chown "$USERNAME" /workspace',
           'USER $USERNAME',
-          ...envCopyAndInstall(installer, profile, stack).map((l) =>
-            l.startsWith('RUN ') ? `RUN ${GROUP_WRITABLE} ${l.slice(4)}` : l,
-          ),
+          ...envCopyAndInstall(installer, profile, stack).map((l) => (l.startsWith('RUN ') ? fetching(l.slice(4)) : l)),
         ]),
   ];
   if (mode !== 'dev') {
@@ -510,13 +548,14 @@ export function dockerfile(
       `ARG USERNAME=${USER}`,
       '# The code, for running where nothing is mounted (a cluster node).',
       'COPY --chown=$USERNAME . /workspace',
-      ...(installer === 'setup'
-        ? [`RUN pip install${stack.extraIndexUrl ? ` --extra-index-url ${stack.extraIndexUrl}` : ''} .`]
-        : []),
+      ...(installer === 'setup' || installer === 'conda' ? networkArgs(stack) : []),
+      ...(installer === 'setup' ? [fetching(`pip install${frameworkIndex(stack)} .`)] : []),
       ...(installer === 'conda'
         ? [
             "# The project itself, where the environment's pip section installs it (-e .).",
-            `RUN if grep -qE "${CONDA_EDITABLE}\\.[[:space:]]*$" ${condaEnvFile(profile)}; then pip install --no-deps .; fi`,
+            fetching(
+              `if grep -qE "${CONDA_EDITABLE}\\.[[:space:]]*$" ${condaEnvFile(profile)}; then pip install --no-deps .; fi`,
+            ),
           ]
         : []),
       ...(profile.entrypoints.length > 0

@@ -207,12 +207,42 @@ export function pythonInRange(
 
 const ubuntuOf = (image: string): string | null => /ubuntu(\d+\.\d+)/.exec(image)?.[1] ?? null;
 
+/**
+ * Packages that compile CUDA code when they install or first run (nvcc and the CUDA headers needed): DeepSpeed's ops,
+ * flash-attn (built with --no-build-isolation), NVIDIA Apex, and others without wheels for every CUDA build.
+ */
+const CUDA_EXTENSION_PACKAGES = [
+  'deepspeed',
+  'flash-attn',
+  'apex',
+  'mamba-ssm',
+  'causal-conv1d',
+  'pytorch3d',
+  'detectron2',
+  'tiny-cuda-nn',
+  'gsplat',
+];
+
+/** The nvidia/cuda `devel` image instead of `runtime` when the project builds CUDA extensions, with why. */
+function withDevelImage(
+  choice: Omit<StackChoice, 'pythonFromImage'>,
+  packages: readonly DeclaredPackage[],
+): Omit<StackChoice, 'pythonFromImage'> {
+  const builds = packages.filter((p) => CUDA_EXTENSION_PACKAGES.includes(p.name)).map((p) => p.name);
+  if (!builds.length || !/^nvidia\/cuda:.*-runtime-/.test(choice.baseImage)) return choice;
+  const baseImage = choice.baseImage.replace('-runtime-', '-devel-');
+  const names = [...new Set(builds)];
+  const why = `Base image ${baseImage}: the devel image (nvcc, CUDA headers), since ${names.join(', ')} ${names.length > 1 ? 'compile' : 'compiles'} CUDA code when installed or first run; the runtime image cannot build it.`;
+  return { ...choice, baseImage, why: [...choice.why.filter((w) => !w.startsWith('Base image ')), why] };
+}
+
 export function chooseStack(
   profile: ProjectProfile,
   packages: readonly DeclaredPackage[],
   opts: StackOptions = {},
 ): StackChoice {
-  const choice = chooseFrameworkStack(profile, packages, opts);
+  const framework = chooseFrameworkStack(profile, packages, opts);
+  const choice = opts.baseImage ? framework : withDevelImage(framework, packages);
   if (opts.python || profile.pythonVersion) return { ...choice, pythonFromImage: false };
   const why = `Python: the base image's own (${choice.python} on ${choice.baseImage}; nothing pins one): another base image keeps its own, and a PYTHON_VERSION build argument installs another.`;
   return { ...choice, why: [...choice.why, why], pythonFromImage: true };

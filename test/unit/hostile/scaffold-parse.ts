@@ -6,6 +6,7 @@
  * back also proves that nothing else was read.
  */
 import { type Dockerfile, DockerfileParser } from 'dockerfile-ast';
+import { FETCH_SCRIPT, FRAMEWORK_INDEX_FLAGS } from '../../../src/core/scaffold/generate';
 
 /** Docker's processing of one unquoted word (COPY source): `\x` is x, quotes group, `$` would expand (throws). */
 export function dockerWord(word: string): string {
@@ -93,7 +94,12 @@ interface LabelProperty {
  * The words /bin/sh reads in a simple command line (`&&` kept as a word). Throws on anything the shell would
  * expand or treat as an operator: `$`, a backquote, `;`, `|`, `<`, `>`, `(`, `)`, a lone `&`, `#` starting a word.
  */
-export function shellWords(line: string): string[] {
+export function shellWords(text: string): string[] {
+  // the generator's own fixed shell (the build's network, the framework index flags) is the only expansion allowed
+  const line = text
+    .replace(new RegExp(`^\\. ${FETCH_SCRIPT.replace(/\./g, '\\.')} && `), '')
+    .split(FRAMEWORK_INDEX_FLAGS)
+    .join('--framework-index');
   const words: string[] = [];
   let cur = '';
   let inWord = false;

@@ -15,6 +15,7 @@ import * as fc from 'fast-check';
 import { createScanner, parse as parseJsonc, type ParseError, SyntaxKind } from 'jsonc-parser';
 import { type Launcher, LAUNCHERS, type ProjectProfile } from '../../../src/core/detect/types';
 import {
+  FETCH_SCRIPT,
   generateScaffold,
   launcherCommand,
   type Scaffold,
@@ -314,10 +315,11 @@ function checkDockerfile(c: Case): void {
   if (s.installer === 'pip') {
     const copy = got.args.find((a, i) => got.keywords[i] === 'COPY' && !a.startsWith('--chown'))!;
     assert.deepEqual(copySources(copy), twin.usable);
-    // the install steps leave the environment group-writable (umask 0002) before pip runs
+    // the install steps take the build's network and leave the environment group-writable before pip runs
+    const prefix = `. ${FETCH_SCRIPT} && umask 0002 && `;
     const pip = got.args
-      .filter((a, i) => got.keywords[i] === 'RUN' && a.startsWith('umask 0002 && pip install') && a.includes(' -r '))
-      .map((a) => a.slice('umask 0002 && '.length));
+      .filter((a, i) => got.keywords[i] === 'RUN' && a.startsWith(`${prefix}pip install`) && a.includes(' -r '))
+      .map((a) => a.slice(prefix.length));
     assert.equal(pip.length, 1);
     const words = shellWords(pip[0]!);
     assert.deepEqual(
