@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { findLaunchCommands, findPipInstalls } from '../../src/core/detect/commands';
+import { findLaunchCommands, findPipInstalls, findProgramCommands } from '../../src/core/detect/commands';
 
 const found = (text: string): [string, string | null][] => findLaunchCommands(text).map((c) => [c.launcher, c.script]);
 
@@ -24,6 +24,59 @@ describe('launch commands', () => {
       c.map((x) => [x.launcher, x.script, x.line]),
       [['torchrun', 'main.py', 2]],
     );
+  });
+
+  it('reads commands run through a project runner (poetry run, uv run), as python', () => {
+    assert.deepEqual(found('poetry run python cleanrl/ppo.py \\\n    --seed 1'), [['python', 'cleanrl/ppo.py']]);
+    assert.deepEqual(found('uv run train.py --epochs 1'), [['python', 'train.py']]);
+    assert.deepEqual(found('poetry run torchrun --nproc_per_node=2 train.py'), [['torchrun', 'train.py']]);
+    assert.deepEqual(found('uv run --with jupyter jupyter lab'), []);
+  });
+
+  it('records the module a command runs with -m, and the Accelerate config file it passes', () => {
+    const c = (text: string): [string, string | null, string | null][] =>
+      findLaunchCommands(text).map((x) => [x.launcher, x.module, x.configFile]);
+    assert.deepEqual(c('python -m src.lab1.train --epochs 10'), [['python', 'src.lab1.train', null]]);
+    assert.deepEqual(c('uv run -m src.lab1.train'), [['python', 'src.lab1.train', null]]);
+    assert.deepEqual(c('torchrun --nproc_per_node=2 -m pkg.train --lr 1'), [['torchrun', 'pkg.train', null]]);
+    assert.deepEqual(c('accelerate launch --config_file configs/a.yaml train.py'), [
+      ['accelerate', null, 'configs/a.yaml'],
+    ]);
+    assert.deepEqual(c('accelerate launch --config-file=a.yaml -m pkg.train'), [['accelerate', 'pkg.train', 'a.yaml']]);
+    assert.deepEqual(c('python -m pip install -e .'), []);
+  });
+
+  it('gives the line of the command itself, not of a code fence or a VAR= line before it', () => {
+    const fence = findLaunchCommands(
+      'Train:\n```\npython -m torch.distributed.launch --nproc_per_node=8 main.py\n```\n',
+    );
+    assert.deepEqual(
+      fence.map((x) => [x.launcher, x.script, x.line, x.text]),
+      [['torchrun', 'main.py', 3, 'python -m torch.distributed.launch --nproc_per_node=8 main.py']],
+    );
+    const script = findLaunchCommands(
+      '#!/bin/bash\nEXPERTS=2\n\ndeepspeed --num_nodes=1\\\n  --num_gpus=2 \\\n  train.py\n',
+    );
+    assert.deepEqual(
+      script.map((x) => [x.launcher, x.script, x.line, x.text]),
+      [['deepspeed', 'train.py', 4, 'deepspeed --num_nodes=1\\']],
+    );
+  });
+
+  it('finds the commands of console scripts with their subcommand', () => {
+    const text = '```bash\ntrl sft --model_name_or_path Qwen \\\n  --dataset x\n```\n$ trl dpo --beta 0.1\nmytrl sft\n';
+    assert.deepEqual(
+      findProgramCommands(text, ['trl']).map((c) => [c.program, c.subcommand, c.line]),
+      [
+        ['trl', 'sft', 2],
+        ['trl', 'dpo', 5],
+      ],
+    );
+    assert.deepEqual(
+      findProgramCommands('trl --help\n', ['trl']).map((c) => c.subcommand),
+      [null],
+    );
+    assert.deepEqual(findProgramCommands(text, []), []);
   });
 
   it('ignores installs and prose that only mention a launcher', () => {

@@ -1,9 +1,13 @@
 import * as assert from 'node:assert/strict';
 import {
+  CUDA_RANK,
+  PYTHON_RANK,
   parseCondaEnvironment,
   parseDockerfile,
+  parseLockFile,
   parsePipfile,
   parsePyproject,
+  parseInstallCommands,
   parseRequirementsTxt,
   parseSetupCfg,
   parseSetupPy,
@@ -194,5 +198,107 @@ describe('environment files', () => {
       ],
     );
     assert.ok(d.commands.some((c) => c.command === 'torchrun --nproc_per_node=4 train.py' && c.line === 5));
+  });
+
+  it('Dockerfile: the Python it installs, runs or starts from is a pin, the weakest of them', () => {
+    const python = (text: string): unknown[] =>
+      parseDockerfile('Dockerfile', text).python.map((p) => [p.version, p.line, p.rank]);
+    const deadsnakes = [
+      'FROM nvidia/cuda:11.8.0-devel-ubuntu22.04',
+      'RUN add-apt-repository ppa:deadsnakes/ppa \\',
+      '    && apt install -y python3.10',
+      'RUN python3.10 -m pip install -r requirements.txt',
+      'ENTRYPOINT [ "python3.10"]',
+    ].join('\n');
+    assert.deepEqual(python(deadsnakes), [['3.10', 3, PYTHON_RANK.dockerfile]]); // the line that names it
+    assert.deepEqual(python('FROM python:3.11-slim\nRUN pip install torch\n'), [['3.11', 1, PYTHON_RANK.dockerfile]]);
+    assert.deepEqual(python('FROM continuumio/miniconda3\nRUN conda install -y python=3.9\n'), [['3.9', 2, 7]]);
+    assert.deepEqual(python('FROM ubuntu:22.04\nRUN apt-get install -y python3 python3-pip\n'), []);
+    assert.deepEqual(python('FROM ubuntu:22.04\nRUN ln -s /usr/lib/cpython3.8 /x\n'), []);
+  });
+
+  it('pyproject.toml and setup.cfg that only configure tools are marked, those that declare a project are not', () => {
+    assert.deepEqual(parsePyproject('pyproject.toml', '[tool.black]\nline-length = 79\n').toolConfigOnly, [
+      'pyproject.toml',
+    ]);
+    for (const declares of [
+      '[project]\nname = "x"\n',
+      '[build-system]\nrequires = ["setuptools"]\n',
+      '[tool.poetry]\nname = "x"\n',
+      '[dependency-groups]\ndev = ["pytest"]\n',
+    ]) {
+      assert.deepEqual(
+        parsePyproject('pyproject.toml', `${declares}[tool.isort]\nprofile = "black"\n`).toolConfigOnly,
+        [],
+      );
+    }
+    assert.deepEqual(parsePyproject('pyproject.toml', '[tool.black\n').toolConfigOnly, [], 'unreadable: not known');
+    const tools = '[flake8]\nmax-line-length = 120\n[metadata]\nlicense_file = LICENSE\n';
+    assert.deepEqual(parseSetupCfg('setup.cfg', tools).toolConfigOnly, ['setup.cfg']);
+    assert.deepEqual(parseSetupCfg('setup.cfg', `${tools}[options]\npackages = find:\n`).toolConfigOnly, []);
+  });
+
+  it("CUDA from jaxlib's build label and from NVIDIA's CUDA runtime wheel in a lock file", () => {
+    const req = parseRequirementsTxt('requirements.txt', 'jax==0.3.4\njaxlib==0.3.2+cuda11.cudnn82\n');
+    assert.deepEqual(
+      req.cuda.map((c) => [c.version, c.line, c.rank]),
+      [['11', 2, CUDA_RANK.wheel]],
+    );
+    const lock = parseLockFile(
+      'uv.lock',
+      [
+        'version = 1',
+        '[[package]]',
+        'name = "torch"',
+        'version = "2.5.0"',
+        '[[package]]',
+        'name = "nvidia-cuda-runtime-cu12"',
+        'version = "12.4.127"',
+      ].join('\n'),
+      false,
+    );
+    assert.deepEqual(
+      lock.cuda.map((c) => [c.version, c.line, c.rank]),
+      [['12.4', 6, CUDA_RANK.lock]],
+    );
+  });
+
+  it('README: pip install commands in code (not prose), their packages and CUDA builds at the weakest rank', () => {
+    const d = parseInstallCommands(
+      'README.md',
+      [
+        'You can pip install the dependencies below.',
+        '```bash',
+        'pip install torch==2.1.0 torchvision --index-url https://download.pytorch.org/whl/cu118',
+        'pip install -r requirements.txt -e . && python train.py',
+        'pip install numpy \\',
+        '    "transformers>=4.30"',
+        '```',
+        'Then (`pip install submitit`) for clusters, and:',
+        '$ python -m pip install -U tqdm git+https://github.com/org/repo.git',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      d.packages.map((p) => [p.name, p.spec, p.line]),
+      [
+        ['torch', '==2.1.0', 3],
+        ['torchvision', '', 3],
+        ['numpy', '', 5],
+        ['transformers', '>=4.30', 5],
+        ['submitit', '', 8],
+        ['tqdm', '', 9],
+      ],
+    );
+    assert.deepEqual(
+      d.cuda.map((c) => [c.version, c.line, c.rank]),
+      [['11.8', 3, CUDA_RANK.command]],
+    );
+    assert.ok(
+      CUDA_RANK.command > Math.max(CUDA_RANK.wheel, CUDA_RANK.lock, CUDA_RANK.dockerfile, CUDA_RANK.devcontainer),
+    );
+    assert.deepEqual(
+      parseInstallCommands('README.md', 'pip install torch==2.1.0+cu121\n').cuda.map((c) => c.version),
+      ['12.1'],
+    );
   });
 });

@@ -28,6 +28,13 @@ describe('profile outline (what the ML Project view shows)', () => {
     assert.deepEqual(launcher.open, { file: 'scripts/launch.sh', line: 4 });
   });
 
+  it("shows the launcher with the options the project's command gives it", async () => {
+    const p = await detectProject(path.join(FIXTURES, 'projects', 'hf-accelerate'));
+    const launcher = profileOutline(p).find((n) => n.id === 'launcher')!;
+    assert.equal(launcher.description, 'accelerate --config_file configs/accelerate.yaml');
+    assert.deepEqual(launcher.open, { file: 'Makefile', line: 3 });
+  });
+
   it('lists warnings with the file they are about', async () => {
     const p = await detectProject(path.join(FIXTURES, 'projects', 'malformed'));
     const w = profileOutline(p).find((n) => n.id === 'warnings')!;

@@ -74,6 +74,79 @@ describe('python facts', () => {
     assert.deepEqual(analyzePython('# model.cuda()\n').gpuRequired, []);
   });
 
+  it('places GPU-only code: the main path, the __main__ block, a distributed-only branch; a parameter default is none', () => {
+    const f = analyzePython(
+      [
+        'import torch',
+        'def evaluate(model, device="cuda"):',
+        '    return model.to(device)',
+        'def main(args):',
+        '    if args.distributed:',
+        '        torch.cuda.set_device(args.rank)',
+        "        dist.init_process_group(backend='nccl')",
+        '    model = Net()',
+        '',
+        "if __name__ == '__main__':",
+        '    Net().cuda()',
+      ].join('\n'),
+    );
+    const placed = (hits: { id: string; line: number; place?: string }[]): unknown[] =>
+      hits.map((h) => [h.id, h.line, h.place ?? 'main path']);
+    assert.deepEqual(placed(f.gpuRequired), [
+      ['cuda-call', 11, 'main-block'],
+      ['cuda-set-device', 6, 'distributed'],
+      ['nccl-backend', 7, 'distributed'],
+    ]);
+    // the other branch of a distributed `if`, a negated condition and a one-line `if` are told apart
+    const other = analyzePython('if args.distributed:\n    x = 1\nelse:\n    model.cuda()\n');
+    assert.deepEqual(placed(other.gpuRequired), [['cuda-call', 4, 'main path']]);
+    const negated = analyzePython('if not ddp:\n    model.cuda()\n');
+    assert.deepEqual(placed(negated.gpuRequired), [['cuda-call', 2, 'main path']]);
+    const oneLine = analyzePython('if world_size > 1: model.cuda()\nif "WORLD_SIZE" in os.environ:\n    x.cuda()\n');
+    assert.deepEqual(placed(oneLine.gpuRequired), [['cuda-call', 1, 'distributed']]);
+    // a main-path hit after one aside is kept too: it is the one that decides
+    const both = analyzePython('if ddp:\n    a.cuda()\nb.cuda()\n');
+    assert.deepEqual(placed(both.gpuRequired), [
+      ['cuda-call', 2, 'distributed'],
+      ['cuda-call', 3, 'main path'],
+    ]);
+  });
+
+  it('8-bit and 4-bit loading needs a GPU whatever the file falls back to; device-aware code is GPU use', () => {
+    const f = analyzePython('m = AutoModel.from_pretrained(name, load_in_8bit=True, device_map="auto")\n');
+    assert.deepEqual(ids(f.gpuOnly), ['quantized-load']);
+    assert.deepEqual(ids(f.gpuFallback), ['auto-device']);
+    assert.deepEqual(analyzePython('m = load(name, load_in_8bit=args.int8)\n').gpuOnly, []);
+    assert.deepEqual(ids(analyzePython('model.to(args.device)\n').gpuUse), ['to-device']);
+    assert.deepEqual(ids(analyzePython('x = torch.zeros(3, device=device)\n').gpuUse), ['to-device']);
+    assert.deepEqual(ids(analyzePython('torch.cuda.manual_seed(0)\n').gpuUse), ['torch-cuda']);
+    assert.deepEqual(ids(analyzePython('trainer = Trainer(model=m, args=a)\n').gpuUse), ['hf-trainer']);
+    assert.deepEqual(analyzePython('import torch\nx = torch.zeros(3)\nloss.backward()\n').gpuUse, []);
+  });
+
+  it('counts Keras reached through TensorFlow, and not TensorFlow used only to hide its GPUs or to export', () => {
+    const uses = (src: string): string[] => analyzePython(src).frameworkUses.map((u) => `${u.framework}:${u.line}`);
+    assert.deepEqual(uses('import numpy\nfrom tensorflow import keras\n'), ['keras:2']);
+    assert.deepEqual(uses('from tensorflow import data, keras\n'), ['keras:1']);
+    assert.deepEqual(uses('from tensorflow.keras import layers\n'), ['keras:1']);
+    assert.deepEqual(uses('import tensorflow as tf\nm = tf.keras.Sequential()\n'), ['keras:2']);
+    assert.deepEqual(uses('import tensorflow as tf\nds = tf.data.Dataset\n# tf.keras.Sequential()\n'), []);
+    const utility = (src: string): string[] => analyzePython(src).utilityImports;
+    assert.deepEqual(utility('import jax\nimport tensorflow as tf\ntf.config.set_visible_devices([], "GPU")\n'), [
+      'tensorflow',
+    ]);
+    assert.deepEqual(
+      utility('import tensorflow as tf\ntf.config.set_visible_devices([], "GPU")\nx = tf.data.Dataset\n'),
+      [],
+    );
+    assert.deepEqual(utility('import tensorflow as tf\n'), []); // an import alone still counts
+    assert.deepEqual(
+      utility('import torch\nfrom onnx_tf.backend import prepare\nimport tensorflow as tf\nx = tf.constant(1)\n'),
+      ['tensorflow'],
+    );
+    assert.deepEqual(utility('import tensorflow as tf\ntf.saved_model.save(m, "out")\n'), ['tensorflow']);
+  });
+
   it('knows a script from a library module', () => {
     assert.equal(analyzePython('def main():\n    pass\n\nif __name__ == "__main__":\n    main()\n').mainGuard, true);
     assert.equal(analyzePython("if __name__ == '__main__':\n    pass\n").mainGuard, true);

@@ -1,9 +1,11 @@
 import * as assert from 'node:assert/strict';
 import {
+  cudaFromBuildLabel,
   cudaFromImage,
   cudaFromIndexUrl,
   cudaFromLocalVersion,
   cudaFromWheelTag,
+  pythonFromImage,
   pythonFromSpecifier,
 } from '../../src/core/detect/versions';
 
@@ -20,6 +22,23 @@ describe('versions', () => {
     assert.equal(cudaFromIndexUrl('https://pypi.org/simple'), null);
     assert.equal(cudaFromLocalVersion('2.1.0+cu121'), '12.1');
     assert.equal(cudaFromLocalVersion('==2.1.0'), null);
+  });
+
+  it("reads CUDA from a build label that spells it out (jaxlib's), a bare major when the minor is left open", () => {
+    assert.equal(cudaFromBuildLabel('==0.3.2+cuda11.cudnn82'), '11');
+    assert.equal(cudaFromBuildLabel('==0.4.7+cuda12.cudnn88'), '12');
+    assert.equal(cudaFromBuildLabel('==0.1.69+cuda111'), '11.1');
+    assert.equal(cudaFromBuildLabel('==2.1.0+cu121'), null);
+    assert.equal(cudaFromBuildLabel('==0.4.7'), null);
+  });
+
+  it('reads the Python of an official Python image, and of no other', () => {
+    assert.equal(pythonFromImage('python:3.10-slim'), '3.10');
+    assert.equal(pythonFromImage('docker.io/library/python:3.12.4-bookworm'), '3.12');
+    assert.equal(pythonFromImage('library/python:3.9'), '3.9');
+    assert.equal(pythonFromImage('python:3'), null);
+    assert.equal(pythonFromImage('someone/python:3.10'), null);
+    assert.equal(pythonFromImage('nvidia/cuda:12.1.0-devel-ubuntu22.04'), null);
   });
 
   it('reads CUDA from image references', () => {

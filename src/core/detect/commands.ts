@@ -1,9 +1,10 @@
 /**
  * Launch commands in shell scripts, Makefiles, job scripts, Dockerfiles and READMEs: which launcher starts
- * training (`torchrun`, `accelerate launch`, `deepspeed`, `horovodrun`, or plain `python`) and which script it runs.
+ * training (`torchrun`, `accelerate launch`, `deepspeed`, `horovodrun`, or plain `python`, also through `poetry run`
+ * or `uv run`) and which script or `-m` module it runs; and the commands of the project's own console scripts.
  * Values are split into words like a shell would (quotes respected); nothing is ever executed.
  */
-import { evidenceText } from '../util/text';
+import { LineIndex, evidenceText } from '../util/text';
 import { LAUNCH_COMMANDS } from './knowledge';
 import type { Launcher } from './types';
 
@@ -11,13 +12,38 @@ export interface LaunchCommand {
   launcher: Launcher | 'python';
   /** The Python script the command runs, as written (relative to where the command runs), if any. */
   script: string | null;
+  /** The module it runs instead (`python -m pkg.train`, `torchrun -m pkg.train`), if any. */
+  module: string | null;
+  /** The configuration file it hands the launcher (`accelerate launch --config_file configs/x.yaml …`), if any. */
+  configFile: string | null;
   line: number;
   text: string;
 }
 
-// the command words, anywhere a command can start: line start, after a shell operator, a backtick, `$ `, `RUN`
-const COMMAND_START =
-  /(?:^|[;&|`(]|\$\s|\bRUN\s|\bexec\s|\bsrun\s(?:[^\n;&|]*?\s)?|\bmpirun\s(?:[^\n;&|]*?\s)?|\benv\s(?:\w+=\S*\s+)*|\bnohup\s|^\s*(?:\w+=\S*\s+)+)\s*(torchrun|accelerate\s+launch|deepspeed|horovodrun|python[\d.]*(?:\s+-m\s+torch\.distributed\.(?:run|launch))?)(?=\s|$)([^\n;&|`]*)/gm;
+/** A command of a program the project installs (a console script such as `trl sft …`). */
+export interface ProgramCommand {
+  program: string;
+  /** Its first argument when that is a plain word (a subcommand such as `sft`), else null. */
+  subcommand: string | null;
+  line: number;
+  text: string;
+}
+
+// where a command can start: line start, after a shell operator, a backtick, `$ `, `RUN`, `exec`, `srun …`,
+// `mpirun …`, `env VAR=…`, `nohup`, `VAR=value` assignments, and a project runner (`poetry run`, `uv run`, …)
+const COMMAND_PREFIX = String.raw`(?:^|[;&|${'`'}(]|\$\s|\bRUN\s|\bexec\s|\bsrun\s(?:[^\n;&|]*?\s)?|\bmpirun\s(?:[^\n;&|]*?\s)?|\benv\s(?:\w+=\S*[ \t]+)*|\bnohup\s|^[ \t]*(?:\w+=\S*[ \t]+)+|\b(?:poetry|uv|pipenv|pdm|hatch|rye|pixi)[ \t]+run[ \t]+(?:-\S+[ \t]+)*)[ \t]*`;
+/** A project runner that runs Python itself: `uv run -m pkg.mod`, `poetry run train.py`. */
+const RUNNER = String.raw`(?:poetry|uv|pipenv|pdm|hatch|rye|pixi)[ \t]+run(?=[ \t]+(?:-m[ \t]|[^\s-]\S*\.py(?:\s|$)))`;
+/** The rest of a command's line: its arguments. */
+const ARGS = String.raw`(?=\s|$)([^\n;&|${'`'}]*)`;
+const COMMAND_START = new RegExp(
+  String.raw`${COMMAND_PREFIX}(torchrun|accelerate\s+launch|deepspeed|horovodrun|${RUNNER}|python[\d.]*(?:\s+-m\s+torch\.distributed\.(?:run|launch))?)${ARGS}`,
+  'gm',
+);
+const IS_RUNNER = /^(?:poetry|uv|pipenv|pdm|hatch|rye|pixi) run$/;
+
+/** Modules `python -m` runs that install packages or make environments: never a launch. */
+const TOOL_MODULES = /^(?:pip|ensurepip|venv|virtualenv|uv)$/;
 
 /** Shell-like word splitting of a single line (quotes removed, no expansion). */
 function words(s: string): string[] {
@@ -32,53 +58,70 @@ function words(s: string): string[] {
 const VALUE_OPTIONS =
   /^--?(?:nproc[_-]per[_-]node|nnodes|node[_-]rank|master[_-]addr|master[_-]port|rdzv[_-]\w+|config[_-]file|num[_-]processes|num[_-]machines|machine[_-]rank|main[_-]process[_-]\w+|mixed[_-]precision|gpu[_-]ids|num_gpus|num_nodes|hostfile|include|exclude|master_port|np|H|hosts|deepspeed[_-]config[_-]file|dynamo[_-]backend|max[_-]restarts|monitor[_-]interval|role|log[_-]dir|redirects|tee|local[_-]addr|standalone_port)$/;
 
+/** `accelerate launch`'s option that names its configuration file. */
+const CONFIG_FILE_OPTION = /^--config[_-]file$/;
+
+/** The 1-based line of each command match's command word (not of a code fence or a `VAR=` line above it). */
+function commandMatches(re: RegExp, text: string): { word: string; args: string; line: number; lineText: string }[] {
+  const lines = new LineIndex(text);
+  // join shell continuations so `torchrun \` + `  --nproc_per_node=8 train.py` reads as one command
+  const joined = text.replace(/\\(\r?\n)/g, (_, nl: string) => ' '.repeat(nl.length + 1));
+  const out: { word: string; args: string; line: number; lineText: string }[] = [];
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(joined)) !== null) {
+    const args = m[2] ?? '';
+    const line = lines.lineAt(m.index + m[0].length - args.length - m[1]!.length);
+    out.push({ word: m[1]!.replace(/\s+/g, ' '), args, line, lineText: lines.lineText(line) });
+  }
+  return out;
+}
+
 export function findLaunchCommands(text: string): LaunchCommand[] {
   const out: LaunchCommand[] = [];
-  const lineStarts: number[] = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
-  const lineAt = (offset: number): number => {
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (lineStarts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  };
-  // join shell continuations so `torchrun \` + `  --nproc_per_node=8 train.py` reads as one command
-  const joined = text.replace(/\\\r?\n/g, '  ');
-  COMMAND_START.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = COMMAND_START.exec(joined)) !== null) {
-    const commandWord = m[1]!.replace(/\s+/g, ' ');
-    const entry = LAUNCH_COMMANDS.find((c) => c.re.test(commandWord));
+  for (const { word, args, line, lineText } of commandMatches(COMMAND_START, text)) {
+    const runner = IS_RUNNER.test(word);
+    const entry = runner ? { launcher: 'python' as const } : LAUNCH_COMMANDS.find((c) => c.re.test(word));
     if (!entry) continue;
-    const argv = words(m[2] ?? '');
+    const argv = words(args);
     let script: string | null = null;
-    let moduleRun = false;
+    let module: string | null = null;
+    let configFile: string | null = null;
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i]!;
-      if (a === '-m' && entry.launcher !== 'python') {
-        moduleRun = true;
+      if (a === '-m') {
+        module = argv[i + 1] ?? null;
         break;
       }
-      if (a === '-m') break; // `python -m package`: not a script
-      if (entry.launcher !== 'python' && /^python[\d.]*$/.test(a)) continue; // `horovodrun -np 4 python train.py`
+      // `horovodrun -np 4 python train.py`, `poetry run python train.py`
+      if ((entry.launcher !== 'python' || runner) && /^python[\d.]*$/.test(a)) continue;
       if (a.startsWith('-')) {
-        if (!a.includes('=') && VALUE_OPTIONS.test(a)) i++;
+        const [name, value] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, null];
+        if (value === null && VALUE_OPTIONS.test(a)) i++;
+        if (entry.launcher === 'accelerate' && CONFIG_FILE_OPTION.test(name!)) configFile = value ?? argv[i] ?? null;
         continue;
       }
       if (/\.py$/.test(a)) script = a.replace(/^\.\//, '');
       break;
     }
-    if (entry.launcher === 'python' && !script) continue;
-    if (entry.launcher === 'deepspeed' && !script && !moduleRun) continue; // `pip install deepspeed`, prose
-    const line = lineAt(m.index + (m[0].length - m[0].trimStart().length));
-    const lineText = text.split('\n')[line - 1] ?? '';
-    out.push({ launcher: entry.launcher, script, line, text: evidenceText(lineText) });
+    if (module !== null && (!/^[\w.]+$/.test(module) || TOOL_MODULES.test(module))) module = null;
+    if (entry.launcher === 'python' && !script && !module) continue;
+    if (entry.launcher === 'deepspeed' && !script && !module) continue; // `pip install deepspeed`, prose
+    out.push({ launcher: entry.launcher, script, module, configFile, line, text: evidenceText(lineText) });
   }
   return out;
+}
+
+/** Commands that run one of `programs` (console scripts the project installs), with their subcommand. */
+export function findProgramCommands(text: string, programs: readonly string[]): ProgramCommand[] {
+  if (programs.length === 0) return [];
+  const names = programs.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  const re = new RegExp(`${COMMAND_PREFIX}(${names})${ARGS}`, 'gm');
+  return commandMatches(re, text).map(({ word, args, line, lineText }) => {
+    const first = words(args)[0];
+    const subcommand = first !== undefined && /^[A-Za-z][\w-]*$/.test(first) ? first : null;
+    return { program: word, subcommand, line, text: evidenceText(lineText) };
+  });
 }
 
 /** `pip install torch torchvision` lines (READMEs, notebooks' `!pip install`): the package specs they install. */

@@ -1,21 +1,36 @@
 /**
  * Parsers for the files a Python project declares its environment in. Each takes the file's path (relative to the
  * project root) and text and returns what it declares; none of them throws: a malformed file yields a warning and
- * whatever could be read. Real parsers do the parsing (smol-toml, yaml, jsonc-parser, dockerfile-ast,
- * pip-requirements-js); this module only knows where in each format the interesting values live.
+ * whatever could be read. Real parsers do the parsing (smol-toml, yaml, dockerfile-ast, pip-requirements-js, and
+ * the devcontainer model for devcontainer.json); this module only knows where in each format the interesting values
+ * live.
  */
 import { DockerfileParser } from 'dockerfile-ast';
-import { parse as parseJsonc, type ParseError, printParseErrorCode } from 'jsonc-parser';
 import { parsePipRequirementsLine, type Requirement } from 'pip-requirements-js';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
-import { errorMessage } from '../util/errors';
-import { TOO_DEEP_WARNING, jsoncTooDeep, yamlTooDeep } from '../util/json';
+import {
+  DEVCONTAINER_CAP,
+  type DevcontainerInspection,
+  DevcontainerSyntaxError,
+  parseDevcontainerLeniently,
+} from '../devcontainer';
+import { describeFsError, errorMessage } from '../util/errors';
+import { TOO_DEEP_WARNING, TooDeeplyNestedError, yamlTooDeep } from '../util/json';
+import { UnsafePathError } from '../util/safeFs';
 import { LineIndex, evidenceText } from '../util/text';
 import { normalizePackageName } from './knowledge';
 import { lexPython } from './python';
 import type { DetectionWarning } from './types';
-import { cudaFromImage, cudaFromIndexUrl, cudaFromLocalVersion, majorMinor, pythonRequirement } from './versions';
+import {
+  cudaFromBuildLabel,
+  cudaFromImage,
+  cudaFromIndexUrl,
+  cudaFromLocalVersion,
+  majorMinor,
+  pythonFromImage,
+  pythonRequirement,
+} from './versions';
 
 /** Where a value was declared. */
 export interface Site {
@@ -58,11 +73,16 @@ export interface Declarations {
   includes: Site[];
   /** Command lines from Dockerfile RUN/CMD/ENTRYPOINT instructions, for launcher detection. */
   commands: LaunchLine[];
+  /**
+   * Files read that only configure tools (a pyproject.toml with no project, build or dependency table, a setup.cfg
+   * with no package options): they declare nothing to install, so they are no environment files.
+   */
+  toolConfigOnly: string[];
   warnings: DetectionWarning[];
 }
 
 export function emptyDeclarations(): Declarations {
-  return { packages: [], python: [], cuda: [], includes: [], commands: [], warnings: [] };
+  return { packages: [], python: [], cuda: [], includes: [], commands: [], toolConfigOnly: [], warnings: [] };
 }
 
 /** Pin ranks: an explicit pin in a Python version file beats one derived from a package manager's metadata. */
@@ -74,9 +94,13 @@ export const PYTHON_RANK = {
   pyproject: 4,
   setupPy: 5,
   setupCfg: 6,
+  dockerfile: 7,
 } as const;
-/** CUDA pin ranks: the wheels the project installs beat the base image it happens to start from. */
-export const CUDA_RANK = { wheel: 0, conda: 1, lock: 2, dockerfile: 3, devcontainer: 4 } as const;
+/**
+ * CUDA pin ranks: the wheels the project installs beat the base image it happens to start from; an install command
+ * (a README's `pip install`, a notebook's `!pip install`) is the weakest, below every environment file.
+ */
+export const CUDA_RANK = { wheel: 0, conda: 1, lock: 2, dockerfile: 3, devcontainer: 4, command: 5 } as const;
 
 // ---------------------------------------------------------------------------------------------------------------
 // PEP 508 requirement strings (shared by every format that embeds them)
@@ -120,18 +144,28 @@ export function parseRequirement(spec: string): ParsedRequirement | null {
   return { name: normalizePackageName(req.name), extras: req.extras ?? [], spec: version.join(',') };
 }
 
-function addPackageCudaPin(out: Declarations, pkg: DeclaredPackage): void {
-  const fromLabel = cudaFromLocalVersion(pkg.spec);
-  if (fromLabel) {
-    out.cuda.push({ version: fromLabel, rank: CUDA_RANK.wheel, file: pkg.file, line: pkg.line, text: pkg.text });
-    return;
-  }
-  // NVIDIA's CUDA wheels carry the toolkit version: nvidia-cuda-runtime-cu12==12.1.105 pins CUDA 12.1.
-  if (/^nvidia-cuda-(?:runtime|nvcc|cupti|nvrtc)-cu\d+$/.test(pkg.name)) {
-    const v = /==\s*([\d.]+)/.exec(pkg.spec);
-    const mm = v ? majorMinor(v[1]!) : null;
-    if (mm) out.cuda.push({ version: mm, rank: CUDA_RANK.wheel, file: pkg.file, line: pkg.line, text: pkg.text });
-  }
+/** Records a declared package, and the CUDA version its pin names, if any. */
+function pushPackage(out: Declarations, pkg: DeclaredPackage): void {
+  out.packages.push(pkg);
+  addPackageCudaPin(out, pkg);
+}
+
+function addPackageCudaPin(out: Declarations, pkg: DeclaredPackage, rank: number = CUDA_RANK.wheel): void {
+  const version = packageCuda(pkg);
+  if (version) out.cuda.push({ version, rank, file: pkg.file, line: pkg.line, text: pkg.text });
+}
+
+/**
+ * The CUDA version a package's pin names: a local version label (`torch==2.1.0+cu121` -> 12.1, jaxlib's
+ * `+cuda11.cudnn82` -> 11), or the version of one of NVIDIA's CUDA wheels, which carry the toolkit's
+ * (`nvidia-cuda-runtime-cu12==12.1.105` -> 12.1).
+ */
+function packageCuda(pkg: Pick<DeclaredPackage, 'name' | 'spec'>): string | null {
+  const fromLabel = cudaFromLocalVersion(pkg.spec) ?? cudaFromBuildLabel(pkg.spec);
+  if (fromLabel) return fromLabel;
+  if (!/^nvidia-cuda-(?:runtime|nvcc|cupti|nvrtc)-cu\d+$/.test(pkg.name)) return null;
+  const v = /==\s*([\d.]+)/.exec(pkg.spec);
+  return v ? majorMinor(v[1]!) : null;
 }
 
 /**
@@ -159,9 +193,7 @@ function pushRequirement(out: Declarations, file: string, line: number, text: st
     req = parseRequirement(spec);
   }
   if (!req) return false;
-  const pkg: DeclaredPackage = { ...req, file, line, text: evidenceText(text) };
-  out.packages.push(pkg);
-  addPackageCudaPin(out, pkg);
+  pushPackage(out, { ...req, file, line, text: evidenceText(text) });
   return true;
 }
 
@@ -297,21 +329,67 @@ function siteFor(file: string, loc: Locator, needle: string): Site {
   return { file, line, text: evidenceText(loc.lines.lineText(line)) };
 }
 
-function tomlWarning(file: string, err: unknown): DetectionWarning {
-  const first = errorMessage(err).split('\n')[0] ?? '';
-  return { file, message: `not valid TOML, so its dependencies were not read: ${first}` };
-}
-
-export function parsePyproject(file: string, text: string): Declarations {
+/**
+ * The declarations of a TOML file, which `read` takes from its document (`lines` finds evidence lines in the text);
+ * text that is not TOML gives a warning instead (none when `quiet`).
+ */
+function fromToml(
+  file: string,
+  text: string,
+  read: (doc: Record<string, Json>, lines: Locator, out: Declarations) => void,
+  quiet = false,
+): Declarations {
   const out = emptyDeclarations();
   let doc: Record<string, Json>;
   try {
     doc = parseToml(text) as Record<string, Json>;
   } catch (err) {
-    out.warnings.push(tomlWarning(file, err));
+    const first = errorMessage(err).split('\n')[0] ?? '';
+    if (!quiet) out.warnings.push({ file, message: `not valid TOML, so its dependencies were not read: ${first}` });
     return out;
   }
-  const lines = new Locator(text);
+  read(doc, new Locator(text), out);
+  return out;
+}
+
+/** The version a Poetry or Pipfile dependency table gives a package (`"==1.0"`, `{ version = "==1.0" }`), or ''. */
+const tableSpec = (value: Json): string =>
+  typeof value === 'string' ? value : isRecord(value) && typeof value.version === 'string' ? value.version : '';
+
+/** Records a package of a Poetry or Pipfile dependency table (`*` pins nothing). */
+function pushTablePackage(out: Declarations, rawName: string, value: Json, site: Site): void {
+  const spec = tableSpec(value);
+  const extras = isRecord(value) ? strings(value.extras) : [];
+  pushPackage(out, { name: normalizePackageName(rawName), extras, spec: spec === '*' ? '' : spec, ...site });
+}
+
+/** Records the CUDA version of package index URLs found in a file, with the line each stands on. */
+function pushIndexUrls(out: Declarations, file: string, lines: Locator, urls: readonly string[]): void {
+  for (const url of urls) {
+    const site = siteFor(file, lines, url);
+    pushIndexUrl(out, file, site.line, site.text, url);
+  }
+}
+
+/** The `url` of each `[[source]]` entry (Poetry, Pipfile). */
+const sourceUrls = (sources: Json): string[] =>
+  Array.isArray(sources)
+    ? sources.flatMap((src) => (isRecord(src) && typeof src.url === 'string' ? [src.url] : []))
+    : [];
+
+export function parsePyproject(file: string, text: string): Declarations {
+  return fromToml(file, text, (doc, lines, out) => readPyproject(file, doc, lines, out));
+}
+
+/** The tables of a pyproject.toml that declare a project or its environment (any other only configures tools). */
+const PYPROJECT_ENVIRONMENT = ['project', 'build-system', 'dependency-groups'];
+const PYPROJECT_ENVIRONMENT_TOOLS = ['poetry', 'uv', 'pdm', 'pixi'];
+
+function readPyproject(file: string, doc: Record<string, Json>, lines: Locator, out: Declarations): void {
+  const tools = isRecord(doc.tool) ? Object.keys(doc.tool) : [];
+  if (!PYPROJECT_ENVIRONMENT.some((k) => k in doc) && !PYPROJECT_ENVIRONMENT_TOOLS.some((t) => tools.includes(t))) {
+    out.toolConfigOnly.push(file);
+  }
   const pep508 = (specs: string[]): void => {
     for (const s of specs) {
       const site = siteFor(file, lines, s);
@@ -341,33 +419,15 @@ export function parsePyproject(file: string, text: string): Declarations {
     for (const table of tables) {
       if (!isRecord(table)) continue;
       for (const [rawName, value] of Object.entries(table)) {
-        const spec =
-          typeof value === 'string' ? value : isRecord(value) && typeof value.version === 'string' ? value.version : '';
         const site = siteFor(file, lines, rawName);
-        if (normalizePackageName(rawName) === 'python') {
-          const v = pythonPin(spec);
+        if (normalizePackageName(rawName) !== 'python') pushTablePackage(out, rawName, value, site);
+        else {
+          const v = pythonPin(tableSpec(value));
           if (v) out.python.push({ ...v, rank: PYTHON_RANK.pyproject, ...site });
-          continue;
-        }
-        const extras = isRecord(value) ? strings(value.extras) : [];
-        const pkg: DeclaredPackage = {
-          name: normalizePackageName(rawName),
-          extras,
-          spec: spec === '*' ? '' : spec,
-          ...site,
-        };
-        out.packages.push(pkg);
-        addPackageCudaPin(out, pkg);
-      }
-    }
-    if (Array.isArray(poetry.source)) {
-      for (const src of poetry.source) {
-        if (isRecord(src) && typeof src.url === 'string') {
-          const site = siteFor(file, lines, src.url);
-          pushIndexUrl(out, file, site.line, site.text, src.url);
         }
       }
     }
+    pushIndexUrls(out, file, lines, sourceUrls(poetry.source));
   }
   const uv = isRecord(tool.uv) ? tool.uv : undefined;
   if (uv) {
@@ -375,45 +435,26 @@ export function parsePyproject(file: string, text: string): Declarations {
     for (const idx of indexes) {
       if (!isRecord(idx)) continue;
       for (const key of ['url', 'index-url', 'extra-index-url']) {
-        for (const url of typeof idx[key] === 'string' ? [idx[key]] : strings(idx[key])) {
-          const site = siteFor(file, lines, url);
-          pushIndexUrl(out, file, site.line, site.text, url);
-        }
+        pushIndexUrls(out, file, lines, typeof idx[key] === 'string' ? [idx[key]] : strings(idx[key]));
       }
     }
     pep508(strings(uv['dev-dependencies']));
   }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Pipfile (TOML)
 
 export function parsePipfile(file: string, text: string): Declarations {
-  const out = emptyDeclarations();
-  let doc: Record<string, Json>;
-  try {
-    doc = parseToml(text) as Record<string, Json>;
-  } catch (err) {
-    out.warnings.push(tomlWarning(file, err));
-    return out;
-  }
-  const lines = new Locator(text);
+  return fromToml(file, text, (doc, lines, out) => readPipfile(file, doc, lines, out));
+}
+
+function readPipfile(file: string, doc: Record<string, Json>, lines: Locator, out: Declarations): void {
   for (const section of ['packages', 'dev-packages']) {
     const table = doc[section];
     if (!isRecord(table)) continue;
     for (const [rawName, value] of Object.entries(table)) {
-      const spec =
-        typeof value === 'string' ? value : isRecord(value) && typeof value.version === 'string' ? value.version : '';
-      const extras = isRecord(value) ? strings(value.extras) : [];
-      const pkg: DeclaredPackage = {
-        name: normalizePackageName(rawName),
-        extras,
-        spec: spec === '*' ? '' : spec,
-        ...siteFor(file, lines, rawName),
-      };
-      out.packages.push(pkg);
-      addPackageCudaPin(out, pkg);
+      pushTablePackage(out, rawName, value, siteFor(file, lines, rawName));
     }
   }
   const requires = isRecord(doc.requires) ? doc.requires : {};
@@ -424,15 +465,7 @@ export function parsePipfile(file: string, text: string): Declarations {
       break;
     }
   }
-  if (Array.isArray(doc.source)) {
-    for (const src of doc.source) {
-      if (isRecord(src) && typeof src.url === 'string') {
-        const site = siteFor(file, lines, src.url);
-        pushIndexUrl(out, file, site.line, site.text, src.url);
-      }
-    }
-  }
-  return out;
+  pushIndexUrls(out, file, lines, sourceUrls(doc.source));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -478,14 +511,7 @@ export function parseCondaEnvironment(file: string, text: string): Declarations 
         const v = majorMinor(version);
         if (v) out.cuda.push({ version: v, rank: CUDA_RANK.conda, ...site });
       }
-      const pkg: DeclaredPackage = {
-        name,
-        extras: [],
-        spec: version ? `${m[2] === '=' ? '==' : m[2]}${version}` : '',
-        ...site,
-      };
-      out.packages.push(pkg);
-      addPackageCudaPin(out, pkg);
+      pushPackage(out, { name, extras: [], spec: version ? `${m[2] === '=' ? '==' : m[2]}${version}` : '', ...site });
     } else if (isRecord(dep) && Array.isArray(dep.pip)) {
       for (const p of strings(dep.pip)) {
         const site = siteFor(file, lines, p.trim());
@@ -587,6 +613,9 @@ export function parseSetupCfg(file: string, text: string): Declarations {
     current = { section, key: kv[1]!.trim(), parts: kv[2] ? [{ text: kv[2].trim(), line: i + 1 }] : [] };
     values.push(current);
   });
+  // [options] and [options.*] configure the package; [metadata] alone names it, and the rest configure tools
+  const sections = new Set(values.map((v) => v.section));
+  if (![...sections].some((sec) => sec === 'options' || sec.startsWith('options.'))) out.toolConfigOnly.push(file);
   for (const v of values) {
     const isDeps =
       (v.section === 'options' && ['install_requires', 'tests_require', 'setup_requires'].includes(v.key)) ||
@@ -615,34 +644,30 @@ export function parseSetupCfg(file: string, text: string): Declarations {
 // ---------------------------------------------------------------------------------------------------------------
 // Lock files (uv.lock, poetry.lock): resolved packages, and the index they came from
 
+/** A lock file cut off at the read cap (`truncated`) is not valid TOML: the cap's own warning says so. */
 export function parseLockFile(file: string, text: string, truncated: boolean): Declarations {
-  const out = emptyDeclarations();
-  let doc: Record<string, Json>;
-  try {
-    doc = parseToml(text) as Record<string, Json>;
-  } catch (err) {
-    if (!truncated) out.warnings.push(tomlWarning(file, err));
-    return out;
-  }
-  const lines = new Locator(text);
+  return fromToml(file, text, (doc, lines, out) => readLockFile(file, doc, lines, out), truncated);
+}
+
+function readLockFile(file: string, doc: Record<string, Json>, lines: Locator, out: Declarations): void {
   for (const pkg of Array.isArray(doc.package) ? doc.package : []) {
     if (!isRecord(pkg) || typeof pkg.name !== 'string') continue;
     const version = typeof pkg.version === 'string' ? pkg.version : '';
     const line = lines.lineStartingWith(`name = "${pkg.name}"`);
     const site = { file, line, text: evidenceText(lines.lines.lineText(line)) };
-    out.packages.push({
+    const locked: DeclaredPackage = {
       name: normalizePackageName(pkg.name),
       extras: [],
       spec: version ? `==${version}` : '',
       ...site,
-    });
+    };
+    out.packages.push(locked);
     const source = isRecord(pkg.source) ? pkg.source : {};
     const url =
       typeof source.registry === 'string' ? source.registry : typeof source.url === 'string' ? source.url : '';
-    const cuda = cudaFromLocalVersion(version) ?? (url ? cudaFromIndexUrl(url) : null);
+    const cuda = packageCuda(locked) ?? (url ? cudaFromIndexUrl(url) : null);
     if (cuda) out.cuda.push({ version: cuda, rank: CUDA_RANK.lock, ...site });
   }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -674,6 +699,13 @@ export function parseDockerfile(file: string, text: string): Declarations {
     const content = ins.getArgumentsContent() ?? '';
     const line = ins.getRange().start.line + 1;
     const site = { file, line, text: evidenceText(lines.lineText(line)) };
+    // the line of an instruction continued over lines (`\`) that holds a value, for evidence
+    const siteOf = (needle: string): Site => {
+      for (let l = line; l <= ins.getRange().end.line + 1; l++) {
+        if (lines.lineText(l).includes(needle)) return { file, line: l, text: evidenceText(lines.lineText(l)) };
+      }
+      return site;
+    };
     if (keyword === 'ARG') {
       const m = /^(\w+)=("?)([^"\s]*)\2/.exec(content.trim());
       if (m) args.set(m[1]!, expandArgs(m[3]!, args));
@@ -687,23 +719,15 @@ export function parseDockerfile(file: string, text: string): Declarations {
       );
       const cuda = cudaFromImage(image);
       if (cuda) out.cuda.push({ version: cuda, rank: CUDA_RANK.dockerfile, ...site });
+      const python = pythonFromImage(image);
+      if (python) out.python.push({ version: python, rank: PYTHON_RANK.dockerfile, ...site });
     } else if (keyword === 'RUN') {
       const cmd = expandArgs(content, args);
       for (const install of cmd.split(/&&|;|\|\|/)) {
-        const m =
-          /\bpip3?\s+install\s+(.*)$/.exec(install.trim()) ?? /\b-m\s+pip\s+install\s+(.*)$/.exec(install.trim());
-        if (!m) continue;
-        const tokens = m[1]!.trim().split(/\s+/);
-        for (let i = 0; i < tokens.length; i++) {
-          const t = tokens[i]!.replace(/^['"]|['"]$/g, '');
-          if (/^(?:--(?:extra-)?index-url|-i|-f|--find-links)$/.test(t)) {
-            pushIndexUrl(out, file, line, site.text, tokens[++i] ?? '');
-          } else if (/^--(?:extra-)?index-url=/.test(t)) {
-            pushIndexUrl(out, file, line, site.text, t.split('=')[1] ?? '');
-          } else if (t === '-r' || t === '-c' || t === '--requirement') i++;
-          else if (!t.startsWith('-') && t !== '.') pushRequirement(out, file, line, site.text, t);
-        }
+        const m = PIP_INSTALL.exec(install.trim());
+        if (m) pushPipArguments(out, siteOf, m[1]!, CUDA_RANK.wheel);
       }
+      pushDockerPython(out, siteOf, cmd);
       out.commands.push({ ...site, command: cmd });
     } else if (keyword === 'CMD' || keyword === 'ENTRYPOINT') {
       let command = content.trim();
@@ -715,38 +739,128 @@ export function parseDockerfile(file: string, text: string): Declarations {
           // shell form with a bracket: keep as written
         }
       }
+      pushDockerPython(out, siteOf, command);
       out.commands.push({ ...site, command: expandArgs(command, args) });
     }
   }
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// .devcontainer/devcontainer.json (JSON with comments)
+/** `pip install …`, `pip3 install …`, `python3.10 -m pip install …`, `uv pip install …`: what follows `install`. */
+const PIP_INSTALL = /(?:^|[\s`!%$])(?:pip3?|uv\s+pip|python[\d.]*\s+-m\s+pip)\s+install\s+([^`\n#]*)/;
+/** pip options whose value is the next word (and names no package to install). */
+const PIP_VALUE_OPTION =
+  /^(?:-r|--requirement|-c|--constraint|-e|--editable|-t|--target|--prefix|--root|--src|--upgrade-strategy|--platform|--python-version|--implementation|--abi|--only-binary|--no-binary|--trusted-host|--cache-dir|--progress-bar|--config-settings|-C)$/;
 
-export function parseDevcontainer(file: string, text: string): Declarations {
-  const out = emptyDeclarations();
-  if (jsoncTooDeep(text)) {
-    out.warnings.push({ file, message: TOO_DEEP_WARNING });
-    return out;
-  }
-  const errors: ParseError[] = [];
-  const doc = parseJsonc(text, errors, { allowTrailingComma: true }) as Json;
-  if (errors.length > 0) {
-    const lines = new LineIndex(text);
-    const e = errors[0]!;
-    out.warnings.push({
-      file,
-      message: `not valid JSON with comments (${printParseErrorCode(e.error)} at line ${lines.lineAt(e.offset)}).`,
-    });
-  }
-  if (isRecord(doc) && typeof doc.image === 'string') {
-    const cuda = cudaFromImage(doc.image);
-    if (cuda) {
-      out.cuda.push({ version: cuda, rank: CUDA_RANK.devcontainer, ...siteFor(file, new Locator(text), doc.image) });
+/**
+ * Records what the arguments of one `pip install` declare: each package (a parsed requirement), and the CUDA version
+ * of its index URLs and wheel labels at `cudaRank`. Requirement files, editable installs and the project itself
+ * (`.`) name no package here.
+ */
+function pushPipArguments(out: Declarations, siteOf: (word: string) => Site, args: string, cudaRank: number): void {
+  const tokens = args.trim().split(/\s+/);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!.replace(/^['"]|['"]$/g, '');
+    const option = /^(?:--(?:extra-)?index-url|-i|-f|--find-links)(?:=(.*))?$/.exec(t);
+    if (option) {
+      const url = option[1] ?? tokens[++i] ?? '';
+      const cuda = cudaFromIndexUrl(url);
+      if (cuda) out.cuda.push({ version: cuda, rank: cudaRank, ...siteOf(url) });
+    } else if (PIP_VALUE_OPTION.test(t)) i++;
+    else if (t !== '' && !t.startsWith('-') && !t.startsWith('.')) {
+      const req = parseRequirement(t);
+      if (!req) continue;
+      const pkg = { ...req, ...siteOf(t) };
+      out.packages.push(pkg);
+      addPackageCudaPin(out, pkg, cudaRank);
     }
   }
+}
+
+/**
+ * The Python a Dockerfile instruction installs or runs (`apt-get install python3.10`, `python3.10 -m pip`,
+ * `ENTRYPOINT ["python3.10"]`, `conda install python=3.10`): the first one a Dockerfile names.
+ */
+function pushDockerPython(out: Declarations, siteOf: (word: string) => Site, command: string): void {
+  if (out.python.length > 0) return;
+  const m = /(?<![\w.-])python(?:3\.(\d+)(?![\d])|={1,2}3\.(\d+))/.exec(command);
+  if (m) out.python.push({ version: `3.${Number(m[1] ?? m[2])}`, rank: PYTHON_RANK.dockerfile, ...siteOf(m[0]) });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Install commands (a README's `pip install`, a notebook's `!pip install`): the weakest declarations, for a project
+// that has no environment file
+
+/** Where a README's `pip install` is a command, not prose: a code block, inline code, or a line that is a command. */
+const COMMAND_LINE = /^\s*(?:[$>]\s*|[!%])?(?:pip3?|uv\s+pip|python[\d.]*\s+-m\s+pip)\s+install\b/;
+
+/**
+ * What the `pip install` commands of a README or of a notebook's `!pip` lines declare: the packages they install,
+ * and the CUDA build their index URL (`--index-url …/cu118`) or wheel label (`torch==2.1.0+cu118`) names, at the
+ * weakest CUDA rank. Commands are read in fenced code blocks, indented blocks, inline code and lines that are a
+ * command; never in prose.
+ */
+export function parseInstallCommands(file: string, text: string): Declarations {
+  const out = emptyDeclarations();
+  const rows = text.split(/\r?\n/);
+  let fenced = false;
+  for (let i = 0; i < rows.length; i++) {
+    const start = i;
+    let raw = rows[i]!;
+    if (/^\s*(?:```|~~~)/.test(raw)) {
+      fenced = !fenced;
+      continue;
+    }
+    // a shell command continued over lines (`\` at the end) is one command
+    while (raw.endsWith('\\') && i + 1 < rows.length) raw = `${raw.slice(0, -1)} ${rows[++i]!.trim()}`;
+    const m = PIP_INSTALL.exec(raw);
+    if (!m) continue;
+    const inCode =
+      fenced || /^(?: {4}|\t)/.test(raw) || COMMAND_LINE.test(raw) || raw.slice(0, m.index + 1).includes('`');
+    if (!inCode) continue;
+    const site = { file, line: start + 1, text: evidenceText(raw) };
+    pushPipArguments(out, () => site, m[1]!.split(/&&|;|\|\|/)[0]!, CUDA_RANK.command);
+  }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// devcontainer.json: the one the Dev Container spec picks, read and parsed by the devcontainer model
+
+/** What a devcontainer.json declares: the CUDA version of its image; and a warning when it could not be read whole. */
+export function devcontainerDeclarations({ file, dc, problem }: DevcontainerInspection): Declarations {
+  const out = emptyDeclarations();
+  if (problem !== undefined) out.warnings.push({ file, message: devcontainerProblem(problem) });
+  const image = dc?.json.image;
+  const cuda = typeof image === 'string' ? cudaFromImage(image) : null;
+  if (dc && cuda) {
+    const site = siteFor(file, new Locator(dc.text), image as string);
+    out.cuda.push({ version: cuda, rank: CUDA_RANK.devcontainer, ...site });
+  }
+  return out;
+}
+
+/** The declarations of a devcontainer.json's text, as devcontainerDeclarations reads them from a project. */
+export function parseDevcontainer(file: string, text: string): Declarations {
+  try {
+    const { dc, error } = parseDevcontainerLeniently(text, file);
+    return devcontainerDeclarations({ file, dc, problem: error });
+  } catch (problem) {
+    return devcontainerDeclarations({ file, problem });
+  }
+}
+
+/** The warning (after the file name) for a devcontainer.json that could not be read whole. */
+function devcontainerProblem(problem: unknown): string {
+  if (problem instanceof TooDeeplyNestedError) return TOO_DEEP_WARNING;
+  if (problem instanceof DevcontainerSyntaxError) {
+    return `not valid JSON with comments (${problem.code} at line ${problem.line}).`;
+  }
+  if (!(problem instanceof UnsafePathError)) return `${describeFsError(problem)}, so it was skipped.`;
+  if (problem.reason === 'outside-project') return 'leads out of the project through a link, so it was not read.';
+  const mib = DEVCONTAINER_CAP / (1024 * 1024);
+  if (problem.reason === 'too-large') return `is more than ${mib} MiB, so it was not read.`;
+  return 'is not a regular file, so it was skipped.';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -791,5 +905,6 @@ export function mergeDeclarations(a: Declarations, b: Declarations): void {
   for (const p of b.cuda) a.cuda.push(p);
   for (const i of b.includes) a.includes.push(i);
   for (const c of b.commands) a.commands.push(c);
+  for (const f of b.toolConfigOnly) a.toolConfigOnly.push(f);
   for (const w of b.warnings) a.warnings.push(w);
 }

@@ -6,9 +6,12 @@
  */
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import ignore from 'ignore';
+import { type DevcontainerInspection, inspectDevcontainer } from '../devcontainer';
 import { describeFsError, throwIfCancelled } from '../util/errors';
+import { TooDeeplyNestedError } from '../util/json';
 import { TimeSlicer, readCappedSync } from '../util/text';
-import { findCondaInstalls, findLaunchCommands, findPipInstalls, type LaunchCommand } from './commands';
+import { findCondaInstalls, findLaunchCommands, type LaunchCommand } from './commands';
 import {
   type Declarations,
   type DeclaredPackage,
@@ -16,12 +19,13 @@ import {
   emptyDeclarations,
   mergeDeclarations,
   parseCondaEnvironment,
-  parseDevcontainer,
+  devcontainerDeclarations,
   parseDockerfile,
   parseLockFile,
   parsePipfile,
   parsePyproject,
   parsePythonVersionFile,
+  parseInstallCommands,
   parseRequirement,
   parseRequirementsTxt,
   parseRuntimeTxt,
@@ -29,15 +33,37 @@ import {
   parseSetupPy,
 } from './declarations';
 import {
-  GPU_CAPABLE,
+  CPU_FIRST,
+  CPU_RUN_FLAG,
+  EXAMPLE_FOLDER,
+  FRAMEWORK_DISTRIBUTIONS,
+  type FrameworkRef,
+  GPU_BY_ITSELF,
+  GPU_REQUEST_FALLS_BACK,
   IMPORT_FRAMEWORKS,
   NOT_ENTRYPOINT,
   PACKAGE_FRAMEWORKS,
   TRAINING_SCRIPT_NAME,
   normalizePackageName,
 } from './knowledge';
+import {
+  type CodeFile,
+  type CommandText,
+  type ConsoleScript,
+  authoredRuns,
+  chooseLauncher,
+  entrypointContext,
+  findConsoleScripts,
+  projectFiles,
+  rankEntrypoints,
+  resolveConfigFiles,
+  resolveLaunch,
+  trainingEvidence,
+} from './entrypoints';
 import { readNotebook } from './notebook';
-import { type PythonFacts, analyzePython } from './python';
+import { thirdPartyDistributions } from './imports';
+import { type GpuHit, type Hit, analyzePython } from './python';
+import { analyzeRun } from './scripts';
 import {
   type DetectOptions,
   type DetectionWarning,
@@ -46,12 +72,11 @@ import {
   FRAMEWORKS,
   type Framework,
   type GpuNeed,
-  LAUNCHERS,
   type Launcher,
   type ProjectProfile,
 } from './types';
 import { pythonsAllowed } from './versions';
-import { type WalkedFile, comparePaths, walkProject } from './walk';
+import { type FileKind, type WalkedFile, comparePaths, walkProject } from './walk';
 
 export const DEFAULTS = {
   maxEntries: 200_000,
@@ -71,12 +96,6 @@ export class DetectRootError extends Error {
   }
 }
 
-interface CodeFile {
-  rel: string;
-  facts: PythonFacts;
-  notebook: boolean;
-}
-
 interface Collected {
   code: CodeFile[];
   declarations: Declarations;
@@ -84,10 +103,18 @@ interface Collected {
   launches: (LaunchCommand & { file: string; rank: number })[];
   /** Framework mentions in README install lines: the weakest evidence (corroboration only). */
   readmeInstalls: DeclaredPackage[];
+  /** The packages the root README's `pip install` commands install: declarations of a project with no others. */
+  readmePackages: DeclaredPackage[];
   /** Package installs inside notebooks (`!pip install torch`). */
   notebookInstalls: DeclaredPackage[];
   notebooks: number;
   warnings: DetectionWarning[];
+  /** The devcontainer.json read (relative to the root), if any. */
+  devcontainer?: string;
+  /** READMEs and scripts (rank as in `launches`), searched for the console scripts' commands once those are known. */
+  commandTexts: CommandText[];
+  /** Console scripts the project declares (pyproject.toml, setup.py, setup.cfg). */
+  consoleScripts: ConsoleScript[];
 }
 
 export async function detectProject(dir: string, options: DetectOptions = {}): Promise<ProjectProfile> {
@@ -97,7 +124,11 @@ export async function detectProject(dir: string, options: DetectOptions = {}): P
 /** What later steps (compatibility checks, scaffolding) need beyond the profile's contract fields. */
 export interface ProjectDetails {
   profile: ProjectProfile;
-  /** Every package the environment files declare (requirements, pyproject, conda, Pipfile, setup, locks, Dockerfiles). */
+  /**
+   * Every package the environment files declare (requirements, pyproject, conda, Pipfile, setup, locks, Dockerfiles);
+   * for a project with no environment file, also the packages its own commands install: its root README's
+   * `pip install` commands, then its notebooks' `!pip install` lines (their `file` is the README or the notebook).
+   */
   packages: DeclaredPackage[];
   /** Usage facts from the code, e.g. `dataloader-workers`: ids of USAGE_PATTERNS found in project code. */
   usage: Set<string>;
@@ -122,7 +153,50 @@ export async function detectProjectDetailed(dir: string, options: DetectOptions 
   const collected = await collect(root, walk.files, options);
   pushAll(collected.warnings, walk.warnings);
   const usage = new Set(collected.code.flatMap((f) => f.facts.usage.map((h) => h.id)));
-  return { profile: buildProfile(root, walk.files, collected), packages: collected.declarations.packages, usage };
+  const profile = buildProfile(root, walk.files, collected);
+  const packages = collected.declarations.packages;
+  return {
+    profile,
+    packages:
+      profile.envFiles.length > 0
+        ? packages
+        : [
+            ...packages,
+            ...collected.readmePackages,
+            ...collected.notebookInstalls,
+            ...importedPackages(collected.code, walk.files),
+          ],
+    usage,
+  };
+}
+
+/**
+ * For a project with no environment file: the distributions its code imports (neither the standard library nor its
+ * own modules), each at its first import, so that the scaffold installs what the code needs and says where it saw it.
+ */
+function importedPackages(code: readonly CodeFile[], files: readonly WalkedFile[]): DeclaredPackage[] {
+  const local = new Set<string>();
+  for (const f of files) {
+    if (!f.rel.endsWith('.py')) continue;
+    const parts = f.rel.split('/');
+    parts.forEach((p, i) => local.add(i === parts.length - 1 ? p.slice(0, -3) : p));
+  }
+  const sites = new Map<string, Hit & { file: string }>();
+  for (const f of code) {
+    for (const hit of f.facts.modules) {
+      for (const dist of thirdPartyDistributions([hit.id], local).known) {
+        if (!sites.has(dist)) sites.set(dist, { ...hit, file: f.rel });
+      }
+    }
+  }
+  return [...sites].map(([name, site]) => ({
+    name,
+    extras: [],
+    spec: '',
+    file: site.file,
+    line: site.line,
+    text: site.text,
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -137,15 +211,45 @@ function sizeText(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
 }
 
+type DeclarationParser = (file: string, text: string, truncated: boolean) => Declarations;
+
+/** The parser of each kind of environment file the walk finds. */
+const DECLARATION_PARSERS: Partial<Record<FileKind, DeclarationParser>> = {
+  requirements: parseRequirementsTxt,
+  pyproject: parsePyproject,
+  conda: parseCondaEnvironment,
+  pipfile: parsePipfile,
+  'setup.py': parseSetupPy,
+  'setup.cfg': parseSetupCfg,
+  lock: parseLockFile,
+  dockerfile: parseDockerfile,
+  'python-version': parsePythonVersionFile,
+  'runtime.txt': parseRuntimeTxt,
+};
+
+/**
+ * The project's devcontainer.json: the one the Dev Container spec picks (the file every other part of the extension
+ * reads), through the devcontainer model; null when there is none or the detection's exclude patterns name it.
+ */
+async function specDevcontainer(root: string, options: DetectOptions): Promise<DevcontainerInspection | null> {
+  throwIfCancelled(options.signal);
+  const found = await inspectDevcontainer(root);
+  const excluded = ignore({ allowRelativePaths: true }).add(options.exclude ?? []);
+  return found && !excluded.ignores(found.file) ? found : null;
+}
+
 async function collect(root: string, files: readonly WalkedFile[], options: DetectOptions): Promise<Collected> {
   const out: Collected = {
     code: [],
     declarations: emptyDeclarations(),
     launches: [],
     readmeInstalls: [],
+    readmePackages: [],
     notebookInstalls: [],
     notebooks: 0,
     warnings: [],
+    commandTexts: [],
+    consoleScripts: [],
   };
   const capSource = options.maxBytesPerFile ?? DEFAULTS.maxBytesPerFile;
   const capDocument = options.maxBytesPerDocument ?? DEFAULTS.maxBytesPerDocument;
@@ -174,77 +278,53 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
 
   const handle = async (f: WalkedFile): Promise<void> => {
     throwIfCancelled(options.signal);
+    if (f.kind === 'devcontainer') return; // read below, as the Dev Container spec picks it
     const cap = f.kind === 'python' || f.kind === 'script' || f.kind === 'readme' ? capSource : capDocument;
     const r = read(f, cap);
     if (!r) return;
     const { text, truncated } = r;
-    const decl = (d: Declarations): void => mergeDeclarations(out.declarations, d);
+    const declared = DECLARATION_PARSERS[f.kind]?.(f.rel, text, truncated);
+    if (declared) {
+      // Dockerfile RUN, CMD and ENTRYPOINT lines launch like a script's
+      for (const c of declared.commands) {
+        for (const l of findLaunchCommands(c.command)) {
+          out.launches.push({ ...l, line: c.line, text: c.text, file: f.rel, rank: 0 });
+        }
+      }
+      mergeDeclarations(out.declarations, declared);
+    }
+    if (f.kind === 'pyproject' || f.kind === 'setup.py' || f.kind === 'setup.cfg') {
+      pushAll(out.consoleScripts, findConsoleScripts(f.rel, text));
+    }
     switch (f.kind) {
       case 'python':
-        out.code.push({ rel: f.rel, facts: analyzePython(text), notebook: false });
+      case 'setup.py': {
+        const facts = analyzePython(text);
+        const runs = facts.training.length > 0 || facts.mainGuard || facts.topLevelCall;
+        out.code.push({ rel: f.rel, facts, notebook: false, run: runs ? analyzeRun(text) : null });
         break;
+      }
       case 'notebook': {
         out.notebooks++;
         const nb = readNotebook(text, truncated);
         if (nb.problem) out.warnings.push({ file: f.rel, message: nb.problem });
-        out.code.push({ rel: f.rel, facts: analyzePython(nb.code, nb.lineMap), notebook: true });
-        for (const i of findPipInstalls(nb.magics)) {
-          const req = parseRequirement(i.spec);
-          if (req) out.notebookInstalls.push({ ...req, file: f.rel, line: nb.lineMap(i.line), text: i.text });
-        }
+        out.code.push({ rel: f.rel, facts: analyzePython(nb.code, nb.lineMap), notebook: true, run: null });
+        const installs = parseInstallCommands(f.rel, nb.magics);
+        for (const p of installs.packages) out.notebookInstalls.push({ ...p, line: nb.lineMap(p.line) });
+        for (const p of installs.cuda) out.declarations.cuda.push({ ...p, line: nb.lineMap(p.line) });
         break;
       }
       case 'requirements':
         parsedRequirements.add(f.rel);
-        decl(parseRequirementsTxt(f.rel, text));
-        break;
-      case 'pyproject':
-        decl(parsePyproject(f.rel, text));
-        break;
-      case 'conda':
-        decl(parseCondaEnvironment(f.rel, text));
-        break;
-      case 'pipfile':
-        decl(parsePipfile(f.rel, text));
-        break;
-      case 'setup.py':
-        decl(parseSetupPy(f.rel, text));
-        out.code.push({ rel: f.rel, facts: analyzePython(text), notebook: false });
-        break;
-      case 'setup.cfg':
-        decl(parseSetupCfg(f.rel, text));
-        break;
-      case 'lock':
-        decl(parseLockFile(f.rel, text, truncated));
-        break;
-      case 'dockerfile': {
-        const d = parseDockerfile(f.rel, text);
-        for (const c of d.commands) {
-          for (const l of findLaunchCommands(c.command)) {
-            out.launches.push({ ...l, line: c.line, text: c.text, file: f.rel, rank: 0 });
-          }
-        }
-        decl(d);
-        break;
-      }
-      case 'devcontainer':
-        decl(parseDevcontainer(f.rel, text));
-        break;
-      case 'python-version':
-        decl(parsePythonVersionFile(f.rel, text));
-        break;
-      case 'runtime.txt':
-        decl(parseRuntimeTxt(f.rel, text));
         break;
       case 'script':
         for (const l of findLaunchCommands(text)) out.launches.push({ ...l, file: f.rel, rank: 0 });
+        out.commandTexts.push({ file: f.rel, rank: 0, text });
         break;
       case 'readme':
         for (const l of findLaunchCommands(text)) out.launches.push({ ...l, file: f.rel, rank: 1 });
-        for (const i of [...findPipInstalls(text), ...findCondaInstalls(text)]) {
-          const req = parseRequirement(i.spec.replace(/^([\w.-]+)=(?!=)/, '$1=='));
-          if (req) out.readmeInstalls.push({ ...req, file: f.rel, line: i.line, text: i.text });
-        }
+        out.commandTexts.push({ file: f.rel, rank: 1, text });
+        readReadmeInstalls(out, f.rel, text);
         break;
     }
   };
@@ -255,6 +335,13 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
   for (const f of files) {
     await handle(f);
     await slicer.maybeYield();
+  }
+  await resolveConfigFiles(root, out.launches);
+  const devcontainer = await specDevcontainer(root, options);
+  if (devcontainer) {
+    mergeDeclarations(out.declarations, devcontainerDeclarations(devcontainer));
+    // listed with the environment files when it is a file that was read (not one refused or unreadable)
+    if (devcontainer.dc || devcontainer.problem instanceof TooDeeplyNestedError) out.devcontainer = devcontainer.file;
   }
 
   // `-r other.txt` includes, relative to the including file, followed transitively (each file once)
@@ -290,6 +377,21 @@ async function collect(root: string, files: readonly WalkedFile[], options: Dete
   pushAll(out.warnings, out.declarations.warnings);
   out.declarations.warnings = [];
   return out;
+}
+
+/**
+ * A README's install commands: their packages corroborate frameworks (conda's too), their CUDA builds are the
+ * weakest CUDA pins, and the root README's pip packages are what a project with no environment file installs.
+ */
+function readReadmeInstalls(out: Collected, file: string, text: string): void {
+  const pip = parseInstallCommands(file, text);
+  pushAll(out.readmeInstalls, pip.packages);
+  if (!file.includes('/')) pushAll(out.readmePackages, pip.packages);
+  pushAll(out.declarations.cuda, pip.cuda);
+  for (const i of findCondaInstalls(text)) {
+    const req = parseRequirement(i.spec.replace(/^([\w.-]+)=(?!=)/, '$1=='));
+    if (req) out.readmeInstalls.push({ ...req, file, line: i.line, text: i.text });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -348,11 +450,12 @@ function choosePin(
   const sorted = [...pins].sort((a, b) => a.rank - b.rank || comparePaths(a.file, b.file) || a.line - b.line);
   const pin = sorted[0]!;
   const reported = new Set<string>();
-  // a range is never called a pin: `>=3.8` allows 3.8 and on; one that allows the version used does not disagree
+  // a range is never called a pin: `>=3.8` allows 3.8 and on; a range and a version it allows do not disagree
   const says = (p: Pin): string => (p.allows ? `allows ${p.allows}` : `pins ${p.version}`);
   for (const other of sorted) {
     if (other.version === pin.version || reported.has(`${other.file}:${other.version}`)) continue;
     if (other.allows && pythonsAllowed({ allows: other.allows }).includes(pin.version)) continue;
+    if (pin.allows && !other.allows && pythonsAllowed({ allows: pin.allows }).includes(other.version)) continue;
     reported.add(`${other.file}:${other.version}`);
     warnings.push({
       file: other.file,
@@ -367,128 +470,74 @@ function buildProfile(root: string, files: readonly WalkedFile[], c: Collected):
   const warnings = c.warnings;
   const pythonFiles = new Set(files.filter((f) => f.kind === 'python' || f.kind === 'setup.py').map((f) => f.rel));
 
-  // --- frameworks: code imports (training code counts most), then declarations; README installs only as a last resort
+  // --- frameworks: what the code uses (training code counts most); declarations add a framework only to a project
+  // whose code imports none (a lock file's transitive packages never do), README installs only corroborate
   const scores = new Map<Framework, number>();
   const bump = (fw: Framework, by: number): void => void scores.set(fw, (scores.get(fw) ?? 0) + by);
   const trainingCode = c.code.filter((f) => f.facts.training.length > 0 && !NOT_ENTRYPOINT.test(f.rel));
   for (const f of c.code) {
     const weight = f.facts.training.length > 0 ? 3 : 1;
-    const counted = new Set<Framework>();
-    // direct imports first, so `import torch` is the evidence for PyTorch even below `import lightning`
-    for (const implied of [false, true]) {
-      for (const imp of f.facts.imports) {
-        const ref = IMPORT_FRAMEWORKS[imp.id];
-        if (!ref) continue;
-        for (const fw of implied ? (ref.implies ?? []) : ref.is ? [ref.is] : []) {
-          if (counted.has(fw)) continue;
-          counted.add(fw);
-          bump(fw, implied ? 0.5 : weight);
-          evidence.add('frameworks', fw, f.rel, imp.line, imp.text);
-        }
-      }
+    for (const u of codeFrameworks(f)) {
+      bump(u.framework, u.implied ? 0.5 : weight);
+      evidence.add('frameworks', u.framework, f.rel, u.hit.line, u.hit.text);
     }
   }
-  const declaredPackages = [...c.declarations.packages, ...c.notebookInstalls];
+  const lockFiles = new Set(files.filter((f) => f.kind === 'lock').map((f) => f.rel));
+  const declaredPackages = byFrameworkDistribution([...c.declarations.packages, ...c.notebookInstalls]);
+  const refFrameworks = (ref: FrameworkRef | undefined, implied: boolean): readonly Framework[] =>
+    implied ? (ref?.implies ?? []) : ref?.is ? [ref.is] : [];
+  const everyFramework = (ref: FrameworkRef | undefined): Framework[] => [
+    ...refFrameworks(ref, false),
+    ...refFrameworks(ref, true),
+  ];
+  const allowed = new Set(scores.keys());
+  if (allowed.size === 0) {
+    for (const p of declaredPackages.filter((x) => !lockFiles.has(x.file))) {
+      for (const fw of everyFramework(PACKAGE_FRAMEWORKS[p.name])) allowed.add(fw);
+    }
+  }
   const countedDecl = new Set<string>();
   for (const implied of [false, true]) {
     for (const p of declaredPackages) {
-      const ref = PACKAGE_FRAMEWORKS[p.name];
-      if (!ref) continue;
-      for (const fw of implied ? (ref.implies ?? []) : ref.is ? [ref.is] : []) {
+      for (const fw of refFrameworks(PACKAGE_FRAMEWORKS[p.name], implied)) {
         const key = `${fw}\u0000${p.file}`;
-        if (countedDecl.has(key)) continue;
+        if (!allowed.has(fw) || countedDecl.has(key)) continue;
         countedDecl.add(key);
         bump(fw, implied ? 0.5 : 2);
         evidence.add('frameworks', fw, p.file, p.line, p.text);
       }
     }
   }
-  // a README install line only corroborates a framework the code or declarations already show (never adds one)
   for (const p of c.readmeInstalls) {
-    const ref = PACKAGE_FRAMEWORKS[normalizePackageName(p.name)];
-    for (const fw of [...(ref?.is ? [ref.is] : []), ...(ref?.implies ?? [])]) {
+    for (const fw of everyFramework(PACKAGE_FRAMEWORKS[normalizePackageName(p.name)])) {
       if (!scores.has(fw)) continue;
       bump(fw, 0.25);
       evidence.add('frameworks', fw, p.file, p.line, p.text);
     }
   }
   const frameworks = FRAMEWORKS.filter((fw) => scores.has(fw));
-  let primaryFramework: Framework | null = null;
-  for (const fw of frameworks) {
-    if (primaryFramework === null || scores.get(fw)! > scores.get(primaryFramework)!) primaryFramework = fw;
-  }
+  const primaryFramework = primaryOf(frameworks, scores, trainingCode);
   const codeUsesMl = c.code.some((f) => f.facts.imports.some((i) => IMPORT_FRAMEWORKS[i.id]));
 
-  // --- training project: code that trains, in a project whose code uses an ML framework
-  const isTrainingProject = codeUsesMl && trainingCode.length > 0;
-  if (isTrainingProject) {
-    for (const f of trainingCode) {
-      const h = f.facts.training[0]!;
-      evidence.add('isTrainingProject', 'true', f.rel, h.line, h.text);
-    }
-  }
-
-  // --- launch commands: which scripts they run, resolved against the command's folder or the root
-  const resolveScript = (from: string, script: string): string | null => {
-    const candidates = [
-      path.posix.normalize(path.posix.join(path.posix.dirname(from), script)),
-      path.posix.normalize(script),
-    ];
-    return candidates.find((p) => pythonFiles.has(p)) ?? null;
-  };
-  const launches = c.launches.map((l) => ({ ...l, resolved: l.script ? resolveScript(l.file, l.script) : null }));
-  const launched = new Set(launches.map((l) => l.resolved).filter((s): s is string => s !== null));
-
-  // --- entry points
+  // --- the authors' commands, then training project, entry points and launcher (entrypoints.ts)
+  const project = projectFiles(pythonFiles);
+  const launches = c.launches.map((l) => ({ ...l, resolved: resolveLaunch(project, l) }));
+  const runs = authoredRuns(launches, c.commandTexts, c.consoleScripts, c.code, project);
+  const ctx = entrypointContext(c.code, runs, project);
+  const trains = trainingEvidence(ctx);
+  const isTrainingProject = codeUsesMl && trains.length > 0;
   const entrypoints: string[] = [];
-  if (isTrainingProject) {
-    const ranked: { rel: string; order: number }[] = [];
-    for (const f of c.code) {
-      if (f.notebook || NOT_ENTRYPOINT.test(f.rel)) continue;
-      const trains = f.facts.training.length > 0;
-      const runnable = f.facts.mainGuard || f.facts.topLevelCall;
-      const trainName = TRAINING_SCRIPT_NAME.test(path.posix.basename(f.rel));
-      const isLaunched = launched.has(f.rel);
-      if ((isLaunched && (trains || trainName)) || (runnable && (trains || trainName))) {
-        ranked.push({ rel: f.rel, order: isLaunched ? 0 : trainName ? 1 : 2 });
-      }
-    }
-    ranked.sort((a, b) => a.order - b.order || comparePaths(a.rel, b.rel));
-    for (const r of ranked.slice(0, DEFAULTS.maxEntrypoints)) {
-      entrypoints.push(r.rel);
-      const l = launches.find((x) => x.resolved === r.rel);
-      const f = c.code.find((x) => x.rel === r.rel)!;
-      if (l) evidence.add('entrypoints', r.rel, l.file, l.line, l.text);
-      const h = f.facts.training[0];
-      if (h) evidence.add('entrypoints', r.rel, r.rel, h.line, h.text);
-      else evidence.add('entrypoints', r.rel, r.rel, 1, path.posix.basename(r.rel));
-    }
-  }
-
-  // --- launcher: an explicit command wins (scripts over READMEs, ones that run an entry point first); else code hints
   let launcher: Launcher | null = null;
+  let launcherArgs: string[] = [];
   if (isTrainingProject) {
-    const explicit = launches
-      .filter((l): l is typeof l & { launcher: Launcher } => l.launcher !== 'python')
-      .map((l) => ({ l, score: l.rank * 2 + (l.resolved && entrypoints.includes(l.resolved) ? 0 : 1) }))
-      .sort((a, b) => a.score - b.score || LAUNCHERS.indexOf(a.l.launcher) - LAUNCHERS.indexOf(b.l.launcher));
-    if (explicit.length > 0) {
-      launcher = explicit[0]!.l.launcher;
-      for (const { l } of explicit) {
-        if (l.launcher === launcher) evidence.add('launcher', launcher, l.file, l.line, l.text);
-      }
-    } else {
-      const preferred: Launcher[] = ['deepspeed', 'horovod', 'accelerate', 'torchrun'];
-      const scope = c.code.filter((f) => entrypoints.includes(f.rel) || f.facts.training.length > 0);
-      const hints = scope.flatMap((f) => f.facts.launcherHints.map((h) => ({ ...h, file: f.rel })));
-      for (const want of preferred) {
-        const found = hints.filter((h) => h.launcher === want);
-        if (found.length === 0) continue;
-        launcher = want;
-        for (const h of found) evidence.add('launcher', want, h.file, h.line, h.text);
-        break;
-      }
+    for (const e of trains) evidence.add('isTrainingProject', 'true', e.file, e.line, e.text);
+    for (const r of rankEntrypoints(ctx, DEFAULTS.maxEntrypoints)) {
+      entrypoints.push(r.rel);
+      for (const e of r.evidence) evidence.add('entrypoints', r.rel, e.file, e.line, e.text);
     }
+    const choice = chooseLauncher(ctx, entrypoints);
+    ({ launcher, launcherArgs } = choice);
+    for (const e of choice.evidence) evidence.add('launcher', launcher!, e.file, e.line, e.text);
   }
 
   // --- Python and CUDA pins
@@ -497,44 +546,186 @@ function buildProfile(root: string, files: readonly WalkedFile[], c: Collected):
   const cuda = choosePin(c.declarations.cuda, 'CUDA', warnings);
   if (cuda) for (const p of cuda.agreeing) evidence.add('cudaHint', cuda.pin.version, p.file, p.line, p.text);
 
-  // --- GPU need: code that insists on CUDA without a CPU fallback (or DeepSpeed) -> yes; a GPU framework -> optional
-  let needsGpu: GpuNeed = 'no';
-  const hard = c.code.filter(
-    (f) => !NOT_ENTRYPOINT.test(f.rel) && f.facts.gpuRequired.length > 0 && f.facts.gpuFallback.length === 0,
-  );
-  if (hard.length > 0 || launcher === 'deepspeed') {
-    needsGpu = 'yes';
-    for (const f of hard) for (const h of f.facts.gpuRequired) evidence.add('needsGpu', 'yes', f.rel, h.line, h.text);
-    if (launcher === 'deepspeed' && hard.length === 0) {
-      const l = launches.find((x) => x.launcher === 'deepspeed');
-      if (l) evidence.add('needsGpu', 'yes', l.file, l.line, l.text);
-    }
-  } else if (frameworks.some((fw) => GPU_CAPABLE.has(fw))) {
-    needsGpu = 'optional';
-    const fallbacks = c.code.flatMap((f) => f.facts.gpuFallback.map((h) => ({ ...h, file: f.rel })));
-    for (const h of fallbacks) evidence.add('needsGpu', 'optional', h.file, h.line, h.text);
-    if (fallbacks.length === 0) {
-      const e = evidence.result(1).find((x) => x.field === 'frameworks' && GPU_CAPABLE.has(x.value as Framework));
-      if (e) evidence.add('needsGpu', 'optional', e.file, e.line, e.text);
-    }
-  }
+  // --- GPU need
+  const needsGpu = gpuNeed(c, { frameworks, launcher, launches, pythonFiles }, evidence);
 
   return {
     root,
     isTrainingProject,
     frameworks,
     primaryFramework,
-    envFiles: files.filter((f) => f.envFile).map((f) => f.rel),
+    envFiles: envFiles(files, c.devcontainer, c.declarations.toolConfigOnly),
     pythonVersion: py?.pin.version ?? null,
     ...(py?.pin.allows ? { pythonRange: py.pin.allows } : {}),
     entrypoints,
     launcher,
+    ...(launcherArgs.length > 0 ? { launcherArgs } : {}),
     cudaHint: cuda?.pin.version ?? null,
     needsGpu,
     notebooks: c.notebooks,
     evidence: evidence.result(DEFAULTS.evidencePerValue),
     warnings: dedupeWarnings(warnings),
   };
+}
+
+interface GpuContext {
+  frameworks: readonly Framework[];
+  launcher: Launcher | null;
+  launches: readonly (LaunchCommand & { file: string; resolved: string | null })[];
+  pythonFiles: ReadonlySet<string>;
+}
+
+/**
+ * Whether the project needs a GPU (GpuNeed). `yes`: GPU-only code on the main path of a file that has no CPU
+ * fallback, code no fallback helps (8-bit loading), or the DeepSpeed launcher. GPU-only code aside from the main
+ * path does not make the project GPU-only (see gpuCodeAside); with a CPU fallback, device-aware code, a trainer or a
+ * framework that takes a GPU by itself (GPU_BY_ITSELF), the project uses a GPU when there is one: `optional`.
+ * Anything else never uses one: `no` (`import torch` alone moves nothing to a GPU).
+ */
+function gpuNeed(c: Collected, ctx: GpuContext, evidence: EvidenceList): GpuNeed {
+  const aside = gpuCodeAside(c, ctx);
+  const main = (f: CodeFile, hits: readonly GpuHit[]): GpuHit[] => hits.filter((h) => !aside(f, h));
+  const hard = c.code.flatMap((f) =>
+    [...(f.facts.gpuFallback.length === 0 ? main(f, f.facts.gpuRequired) : []), ...main(f, f.facts.gpuOnly)].map(
+      (h) => ({ ...h, file: f.rel }),
+    ),
+  );
+  if (hard.length > 0 || ctx.launcher === 'deepspeed') {
+    for (const h of hard) evidence.add('needsGpu', 'yes', h.file, h.line, h.text);
+    const l = ctx.launches.find((x) => x.launcher === 'deepspeed');
+    if (hard.length === 0 && l) evidence.add('needsGpu', 'yes', l.file, l.line, l.text);
+    return 'yes';
+  }
+  if (ctx.frameworks.length === 0) return 'no';
+  const fallbacks = c.code.flatMap((f) => f.facts.gpuFallback.map((h) => ({ ...h, file: f.rel })));
+  const uses = c.code.flatMap((f) =>
+    [...f.facts.gpuRequired, ...f.facts.gpuOnly, ...f.facts.gpuUse].map((h) => ({ ...h, file: f.rel })),
+  );
+  const byItself = ctx.frameworks.filter((fw) => GPU_BY_ITSELF.has(fw));
+  if (fallbacks.length + uses.length + byItself.length === 0) return 'no';
+  for (const h of fallbacks) evidence.add('needsGpu', 'optional', h.file, h.line, h.text);
+  const use = uses.sort((a, b) => comparePaths(a.file, b.file) || a.line - b.line)[0];
+  if (fallbacks.length === 0 && use) evidence.add('needsGpu', 'optional', use.file, use.line, use.text);
+  const e = evidence.result(1).find((x) => x.field === 'frameworks' && byItself.includes(x.value as Framework));
+  if (fallbacks.length === 0 && !use && e) evidence.add('needsGpu', 'optional', e.file, e.line, e.text);
+  return 'optional';
+}
+
+/**
+ * Where GPU-only code stands aside from the project's main path, so that it does not make the project GPU-only:
+ * - in a branch only distributed training runs (`if args.distributed:`, `if world_size > 1:`);
+ * - in the `__main__` demo of a library module (a module of a package, or one the project imports) that no command
+ *   runs and whose name does not say it trains;
+ * - in a notebook or an examples folder, when the project's other code falls back to the CPU (they are examples);
+ * - in a script a README or script command runs on the CPU (`--device cpu`, `--no-cuda`);
+ * - in tests and packaging files;
+ * - `device="cuda"` given to XGBoost or LightGBM, which fall back to the CPU when there is no GPU.
+ */
+function gpuCodeAside(c: Collected, ctx: GpuContext): (f: CodeFile, h: GpuHit) => boolean {
+  const launched = new Set(ctx.launches.flatMap((l) => (l.resolved ? [l.resolved] : [])));
+  const cpuRuns = new Set(ctx.launches.flatMap((l) => (l.resolved && CPU_RUN_FLAG.test(l.text) ? [l.resolved] : [])));
+  const imported = new Set(c.code.flatMap((f) => f.facts.imports.map((i) => i.id)));
+  const example = (f: CodeFile): boolean => f.notebook || EXAMPLE_FOLDER.test(f.rel);
+  const mainFallsBack = c.code.some((f) => !example(f) && f.facts.gpuFallback.length > 0);
+  const libraryModule = (rel: string): boolean => {
+    const dir = path.posix.dirname(rel);
+    const name = path.posix.basename(rel, '.py');
+    if (dir === '.' ? !imported.has(name) : !ctx.pythonFiles.has(`${dir}/__init__.py`)) return false;
+    return !launched.has(rel) && !TRAINING_SCRIPT_NAME.test(path.posix.basename(rel));
+  };
+  const fallsBackByItself = (f: CodeFile): boolean => {
+    const used = codeFrameworks(f).map((u) => u.framework);
+    return used.some((fw) => GPU_REQUEST_FALLS_BACK.has(fw)) && used.every((fw) => CPU_FIRST.has(fw));
+  };
+  return (f, h) =>
+    h.place === 'distributed' ||
+    (h.place === 'main-block' && libraryModule(f.rel)) ||
+    (example(f) && mainFallsBack) ||
+    cpuRuns.has(f.rel) ||
+    NOT_ENTRYPOINT.test(f.rel) ||
+    (h.id === 'cuda-device-literal' && fallsBackByItself(f));
+}
+
+/**
+ * The frameworks a file's code uses, each with the line that shows it: its imports (each framework an import is
+ * first, then those it implies; not an import the file only uses as a utility or an export target) and the
+ * frameworks it reaches through another's import (`from tensorflow import keras`).
+ */
+function codeFrameworks(f: CodeFile): { framework: Framework; hit: Hit; implied: boolean }[] {
+  const out: { framework: Framework; hit: Hit; implied: boolean }[] = [];
+  const add = (framework: Framework, hit: Hit, implied: boolean): void => {
+    if (!out.some((u) => u.framework === framework)) out.push({ framework, hit, implied });
+  };
+  const imports = f.facts.imports.filter((i) => !f.facts.utilityImports.includes(i.id));
+  for (const imp of imports) {
+    const is = IMPORT_FRAMEWORKS[imp.id]?.is;
+    if (is) add(is, imp, false);
+  }
+  for (const u of f.facts.frameworkUses) add(u.framework, u, false);
+  for (const imp of imports) for (const fw of IMPORT_FRAMEWORKS[imp.id]?.implies ?? []) add(fw, imp, true);
+  return out;
+}
+
+/**
+ * Declared packages with each framework's own distribution first (torch before torchvision, jax before flax), so that
+ * a file's evidence for a framework is the line that pins the framework itself.
+ */
+function byFrameworkDistribution(packages: DeclaredPackage[]): DeclaredPackage[] {
+  const own = (p: DeclaredPackage): number => {
+    const is = PACKAGE_FRAMEWORKS[p.name]?.is;
+    return is && FRAMEWORK_DISTRIBUTIONS[is].includes(p.name) ? 0 : 1;
+  };
+  return packages
+    .map((p, i) => ({ p, i, own: own(p) }))
+    .sort((a, b) => a.own - b.own || a.i - b.i)
+    .map((x) => x.p);
+}
+
+/**
+ * The framework the training loop is written against: a trainer that runs the loop (Lightning's Trainer over
+ * LightningModules, a Hugging Face Trainer) when training code uses one, the one most such files use; otherwise the
+ * framework with the most weight (code that trains counts most). Ties go to FRAMEWORKS order.
+ */
+function primaryOf(
+  frameworks: readonly Framework[],
+  scores: ReadonlyMap<Framework, number>,
+  trainingCode: readonly CodeFile[],
+): Framework | null {
+  const loops = new Map<Framework, number>();
+  for (const f of trainingCode) {
+    const fw = loopFramework(f);
+    if (fw && frameworks.includes(fw)) loops.set(fw, (loops.get(fw) ?? 0) + 1);
+  }
+  const weights = loops.size > 0 ? loops : scores;
+  let best: Framework | null = null;
+  for (const fw of frameworks) {
+    if (weights.has(fw) && (best === null || weights.get(fw)! > weights.get(best)!)) best = fw;
+  }
+  return best;
+}
+
+/** The trainer framework that runs a training file's loop, if one does. */
+function loopFramework(f: CodeFile): Framework | null {
+  const uses = new Set(codeFrameworks(f).map((u) => u.framework));
+  const trains = new Set(f.facts.training.map((h) => h.id));
+  const trainer = trains.has('hf-trainer') || trains.has('trainer-train');
+  if (uses.has('lightning') && (trainer || trains.has('lightning-module') || trains.has('fit'))) return 'lightning';
+  if (uses.has('transformers') && trainer) return 'transformers';
+  return null;
+}
+
+/**
+ * The environment files the walk found and the devcontainer.json read, top-level files first; not a pyproject.toml
+ * or setup.cfg that only configures tools (`toolConfigOnly`).
+ */
+function envFiles(
+  files: readonly WalkedFile[],
+  devcontainer: string | undefined,
+  toolConfigOnly: readonly string[],
+): string[] {
+  const listed = files.filter((f) => f.envFile && !toolConfigOnly.includes(f.rel)).map((f) => f.rel);
+  if (devcontainer === undefined || listed.includes(devcontainer)) return listed;
+  return [...listed, devcontainer].sort(comparePaths);
 }
 
 function dedupeWarnings(warnings: readonly DetectionWarning[]): DetectionWarning[] {

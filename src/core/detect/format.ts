@@ -43,7 +43,7 @@ export function formatProfile(p: ProjectProfile): string {
         .join(', ') || none,
     ],
     ['Entry points', p.entrypoints.map(visible).join(', ') || none],
-    ['Launcher', p.launcher ?? none],
+    ['Launcher', p.launcher ? [p.launcher, ...(p.launcherArgs ?? [])].map(visible).join(' ') : none],
     ['Python', p.pythonVersion ?? 'not pinned'],
     ['CUDA', p.cudaHint ?? 'not pinned'],
     ['Needs a GPU', p.needsGpu],

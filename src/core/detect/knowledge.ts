@@ -12,87 +12,89 @@ export interface FrameworkRef {
   implies?: readonly Framework[];
 }
 
+/**
+ * The names that mean each framework: `both` are import names that are also their distribution's (PEP 503) name,
+ * `imports` and `packages` the names that are only one of the two (conda's distribution names included).
+ */
+const FRAMEWORK_NAMES: readonly { ref: FrameworkRef; both?: string[]; imports?: string[]; packages?: string[] }[] = [
+  {
+    ref: { is: 'pytorch' },
+    both: ['torch', 'torchvision', 'torchaudio', 'torchtext'],
+    packages: ['pytorch', 'pytorch-cuda', 'pytorch-gpu'],
+  },
+  {
+    ref: { implies: ['pytorch'] },
+    both: ['timm', 'accelerate', 'deepspeed', 'fastai', 'ultralytics', 'torchmetrics', 'torch_geometric', 'diffusers'],
+  },
+  {
+    ref: { is: 'tensorflow' },
+    both: ['tensorflow'],
+    packages: [
+      'tensorflow-gpu',
+      'tensorflow-cpu',
+      'tensorflow-macos',
+      'tensorflow-intel',
+      'intel-tensorflow',
+      'tf-nightly',
+    ],
+  },
+  { ref: { is: 'keras', implies: ['tensorflow'] }, both: ['tf_keras'] },
+  { ref: { is: 'keras' }, both: ['keras'] },
+  {
+    ref: { is: 'jax' },
+    both: ['jax', 'jaxlib', 'flax', 'optax', 'equinox'],
+    imports: ['haiku'],
+    packages: ['dm-haiku'],
+  },
+  { ref: { is: 'lightning', implies: ['pytorch'] }, both: ['lightning', 'pytorch_lightning', 'lightning_fabric'] },
+  { ref: { is: 'transformers' }, both: ['transformers'] },
+  { ref: { implies: ['transformers', 'pytorch'] }, both: ['peft', 'trl', 'sentence_transformers'] },
+  { ref: { is: 'sklearn' }, both: ['sklearn'], packages: ['scikit-learn'] },
+  { ref: { is: 'xgboost' }, both: ['xgboost'], packages: ['py-xgboost', 'py-xgboost-gpu'] },
+  { ref: { is: 'lightgbm' }, both: ['lightgbm'] },
+];
+
 /** Top-level import name -> the framework it is and the frameworks it implies. */
-export const IMPORT_FRAMEWORKS: Readonly<Record<string, FrameworkRef>> = {
-  torch: { is: 'pytorch' },
-  torchvision: { is: 'pytorch' },
-  torchaudio: { is: 'pytorch' },
-  torchtext: { is: 'pytorch' },
-  timm: { implies: ['pytorch'] },
-  accelerate: { implies: ['pytorch'] },
-  deepspeed: { implies: ['pytorch'] },
-  tensorflow: { is: 'tensorflow' },
-  tf_keras: { is: 'keras', implies: ['tensorflow'] },
-  keras: { is: 'keras' },
-  jax: { is: 'jax' },
-  jaxlib: { is: 'jax' },
-  flax: { is: 'jax' },
-  optax: { is: 'jax' },
-  haiku: { is: 'jax' },
-  equinox: { is: 'jax' },
-  lightning: { is: 'lightning', implies: ['pytorch'] },
-  pytorch_lightning: { is: 'lightning', implies: ['pytorch'] },
-  lightning_fabric: { is: 'lightning', implies: ['pytorch'] },
-  transformers: { is: 'transformers' },
-  peft: { implies: ['transformers', 'pytorch'] },
-  trl: { implies: ['transformers', 'pytorch'] },
-  sentence_transformers: { implies: ['transformers', 'pytorch'] },
-  sklearn: { is: 'sklearn' },
-  xgboost: { is: 'xgboost' },
-  lightgbm: { is: 'lightgbm' },
-};
+export const IMPORT_FRAMEWORKS: Readonly<Record<string, FrameworkRef>> = Object.fromEntries(
+  FRAMEWORK_NAMES.flatMap(({ ref, both = [], imports = [] }) => [...both, ...imports].map((n) => [n, ref])),
+);
 
 /** Normalised distribution name (PEP 503) -> the framework it installs and those it pulls in. Conda names included. */
-export const PACKAGE_FRAMEWORKS: Readonly<Record<string, FrameworkRef>> = {
-  torch: { is: 'pytorch' },
-  pytorch: { is: 'pytorch' },
-  'pytorch-cuda': { is: 'pytorch' },
-  'pytorch-gpu': { is: 'pytorch' },
-  torchvision: { is: 'pytorch' },
-  torchaudio: { is: 'pytorch' },
-  torchtext: { is: 'pytorch' },
-  timm: { implies: ['pytorch'] },
-  accelerate: { implies: ['pytorch'] },
-  deepspeed: { implies: ['pytorch'] },
-  tensorflow: { is: 'tensorflow' },
-  'tensorflow-gpu': { is: 'tensorflow' },
-  'tensorflow-cpu': { is: 'tensorflow' },
-  'tensorflow-macos': { is: 'tensorflow' },
-  'tensorflow-intel': { is: 'tensorflow' },
-  'intel-tensorflow': { is: 'tensorflow' },
-  'tf-nightly': { is: 'tensorflow' },
-  'tf-keras': { is: 'keras', implies: ['tensorflow'] },
-  keras: { is: 'keras' },
-  jax: { is: 'jax' },
-  jaxlib: { is: 'jax' },
-  flax: { is: 'jax' },
-  optax: { is: 'jax' },
-  'dm-haiku': { is: 'jax' },
-  equinox: { is: 'jax' },
-  lightning: { is: 'lightning', implies: ['pytorch'] },
-  'pytorch-lightning': { is: 'lightning', implies: ['pytorch'] },
-  'lightning-fabric': { is: 'lightning', implies: ['pytorch'] },
-  transformers: { is: 'transformers' },
-  peft: { implies: ['transformers', 'pytorch'] },
-  trl: { implies: ['transformers', 'pytorch'] },
-  'sentence-transformers': { implies: ['transformers', 'pytorch'] },
-  'scikit-learn': { is: 'sklearn' },
-  sklearn: { is: 'sklearn' },
-  xgboost: { is: 'xgboost' },
-  'py-xgboost': { is: 'xgboost' },
-  'py-xgboost-gpu': { is: 'xgboost' },
-  lightgbm: { is: 'lightgbm' },
+export const PACKAGE_FRAMEWORKS: Readonly<Record<string, FrameworkRef>> = Object.fromEntries(
+  FRAMEWORK_NAMES.flatMap(({ ref, both = [], packages = [] }) =>
+    [...both.map(normalizePackageName), ...packages].map((n) => [n, ref]),
+  ),
+);
+
+/**
+ * The distributions that are each framework itself (not an add-on such as torchvision or flax): their pin is the
+ * framework's version, so they are the evidence a declaration gives for the framework. Conda names included.
+ */
+export const FRAMEWORK_DISTRIBUTIONS: Readonly<Record<Framework, readonly string[]>> = {
+  pytorch: ['torch', 'pytorch'],
+  tensorflow: ['tensorflow', 'tensorflow-gpu', 'tensorflow-cpu', 'tensorflow-macos', 'tensorflow-intel'],
+  jax: ['jax'],
+  keras: ['keras', 'tf-keras'],
+  lightning: ['lightning', 'pytorch-lightning'],
+  transformers: ['transformers'],
+  xgboost: ['xgboost', 'py-xgboost'],
+  lightgbm: ['lightgbm'],
+  sklearn: ['scikit-learn'],
 };
 
-/** Frameworks whose code uses a GPU when one is present (their presence alone makes a GPU at least optional). */
-export const GPU_CAPABLE: ReadonlySet<Framework> = new Set([
-  'pytorch',
-  'tensorflow',
-  'jax',
-  'keras',
-  'lightning',
-  'transformers',
-]);
+/** Frameworks whose presence alone does not make a GPU useful (their GPU builds are the exception). */
+export const CPU_FIRST: ReadonlySet<Framework> = new Set<Framework>(['xgboost', 'lightgbm', 'sklearn']);
+
+/**
+ * Frameworks that put the work on a GPU by themselves when there is one, without device code: TensorFlow and Keras
+ * place ops on the first GPU, JAX's default backend is the GPU, Lightning's Trainer picks `accelerator="auto"`.
+ * PyTorch and Transformers models stay on the CPU unless code moves them (a Transformers `Trainer` does: see
+ * GPU_USE_PATTERNS).
+ */
+export const GPU_BY_ITSELF: ReadonlySet<Framework> = new Set<Framework>(['tensorflow', 'keras', 'jax', 'lightning']);
+
+/** Frameworks whose estimators fall back to the CPU (with a warning) when asked for a GPU that is not there. */
+export const GPU_REQUEST_FALLS_BACK: ReadonlySet<Framework> = new Set<Framework>(['xgboost', 'lightgbm']);
 
 /** PEP 503 normalisation of a distribution name. */
 export function normalizePackageName(name: string): string {
@@ -107,6 +109,13 @@ export interface CodePattern {
   /** Run over the view that keeps single-line string contents (e.g. `device="cuda"`). */
   withStrings?: boolean;
 }
+
+/** A Hugging Face trainer (or Lightning's `Trainer(`): it trains, and on a GPU when there is one. */
+const HF_TRAINER: CodePattern = {
+  id: 'hf-trainer',
+  needle: 'Trainer',
+  re: /\b(?:Trainer|Seq2SeqTrainer|SFTTrainer|DPOTrainer|RewardTrainer|PPOTrainer)\s*\(/,
+};
 
 /** Code that trains or fine-tunes a model (not inference). */
 export const TRAINING_PATTERNS: readonly CodePattern[] = [
@@ -125,11 +134,7 @@ export const TRAINING_PATTERNS: readonly CodePattern[] = [
     needle: ['fit_generator', 'partial_fit', 'train_on_batch'],
     re: /\.(?:fit_generator|partial_fit|train_on_batch)\s*\(/,
   },
-  {
-    id: 'hf-trainer',
-    needle: 'Trainer',
-    re: /\b(?:Trainer|Seq2SeqTrainer|SFTTrainer|DPOTrainer|RewardTrainer|PPOTrainer)\s*\(/,
-  },
+  HF_TRAINER,
   {
     id: 'hf-training-args',
     needle: ['Arguments', 'SFTConfig'],
@@ -140,7 +145,12 @@ export const TRAINING_PATTERNS: readonly CodePattern[] = [
   { id: 'apply-gradients', needle: '.apply_gradients', re: /\.apply_gradients\s*\(/ },
   { id: 'jax-grad', needle: 'grad', re: /\b(?:jax\.)?(?:value_and_grad|grad)\s*\(/ },
   { id: 'optax', needle: 'optax.', re: /\boptax\.\w+\s*\(/ },
-  { id: 'booster-train', needle: '.train', re: /\b(?:xgb|xgboost|lgb|lightgbm)\.train\s*\(/ },
+  { id: 'booster-train', needle: ['.train', '.cv'], re: /\b(?:xgb|xgboost|lgb|lightgbm)\.(?:train|cv)\s*\(/ },
+  {
+    id: 'cross-validation',
+    needle: ['cross_val', 'learning_curve', 'validation_curve'],
+    re: /\b(?:cross_val_score|cross_validate|cross_val_predict|learning_curve|validation_curve)\s*\(/,
+  },
   { id: 'lightning-module', needle: 'LightningModule', re: /\bclass\s+\w+\s*\(\s*(?:\w+\.)*LightningModule\s*\)/ },
   { id: 'deepspeed-initialize', needle: 'deepspeed.initialize', re: /\bdeepspeed\.initialize\s*\(/ },
 ];
@@ -185,6 +195,67 @@ export const GPU_FALLBACK_PATTERNS: readonly CodePattern[] = [
   { id: 'mps-available', needle: 'mps.is_available', re: /\bmps\.is_available\s*\(/ },
 ];
 
+/**
+ * Code that cannot run without a GPU, whatever CPU fallback the rest of the file has: 8-bit and 4-bit quantized
+ * loading runs on bitsandbytes' CUDA kernels (`device_map="auto"` cannot place such a model on the CPU).
+ */
+export const GPU_ONLY_PATTERNS: readonly CodePattern[] = [
+  { id: 'quantized-load', needle: ['load_in_8bit', 'load_in_4bit'], re: /\bload_in_[48]bit\s*=\s*True\b/ },
+];
+
+/** Device-aware code: it puts work on whatever device it is given, a GPU when there is one. */
+export const GPU_USE_PATTERNS: readonly CodePattern[] = [
+  {
+    id: 'to-device',
+    needle: 'device',
+    re: /\.to\s*\(\s*(?:[\w.]*\.)?device\b|\bdevice\s*=\s*(?:[\w.]*\.)?device\b/,
+  },
+  { id: 'torch-device', needle: 'torch.device', re: /\btorch\.device\s*\(/ },
+  { id: 'torch-cuda', needle: 'torch.cuda.', re: /\btorch\.cuda\.\w+/ },
+  HF_TRAINER,
+];
+
+/**
+ * The condition of an `if` whose body runs only in distributed (multi-process, NCCL) training: `if args.distributed:`,
+ * `if ddp:`, `if world_size > 1:`, `if args.local_rank != -1:`. GPU-only code there leaves the single-process path
+ * to whatever device the rest of the code picks.
+ */
+export const DISTRIBUTED_CONDITION =
+  /distributed|\bddp\b|\bmulti_?gpu\b|\bworld_size\s*>=?\s*[12]\b|\bWORLD_SIZE\b|\bLOCAL_RANK\b|\blocal_rank\s*(?:!=\s*-1|>=?\s*0)|\b(?:n|num)_?gpus?\s*>\s*1\b|\bdevice_count\s*\(\s*\)\s*>\s*1\b/i;
+
+/** A command-line flag that runs a script on the CPU (`--device cpu`, `--no-cuda`, `CUDA_VISIBLE_DEVICES=""`). */
+export const CPU_RUN_FLAG =
+  /--device[= ]+['"]?cpu\b|--(?:use[-_])?cpu\b|--no[-_](?:cuda|gpu)\b|--accelerator[= ]+['"]?cpu\b|CUDA_VISIBLE_DEVICES=(?:\s|$|""|''|-1\b)/;
+
+/** Uses of one framework through another's import: Keras code reached as `tensorflow.keras` is Keras code. */
+export const FRAMEWORK_USE_PATTERNS: readonly (CodePattern & { framework: Framework })[] = [
+  {
+    id: 'keras',
+    framework: 'keras',
+    needle: 'keras',
+    re: /^[ \t]*from[ \t]+tensorflow(?:\.python)?[ \t]+import[ \t(]+(?:[\w \t,]*,[ \t]*)?keras\b|^[ \t]*(?:from|import)[ \t]+tensorflow(?:\.python)?\.keras\b|\btf\.keras\./m,
+  },
+];
+
+/**
+ * Uses of a framework module that do not make the framework the project's: hiding TensorFlow's GPUs so that it
+ * leaves them to JAX or PyTorch (`tf.config.set_visible_devices([], "GPU")`, the usual notebook workaround), or
+ * saving a model in its formats. The attribute path after the module's name, per import name.
+ */
+export const UTILITY_USES: Readonly<Record<string, RegExp>> = {
+  tensorflow: /^(?:config|saved_model|lite)\b/,
+};
+
+/** Imports that convert a model into another framework's format: that framework is an export target there. */
+export const EXPORT_MODULES: Readonly<Record<string, string>> = {
+  onnx_tf: 'tensorflow',
+  onnx2tf: 'tensorflow',
+  tf2onnx: 'tensorflow',
+};
+
+/** Folders of examples, demos and tutorials: code beside the project's main path. */
+export const EXAMPLE_FOLDER = /(?:^|\/)(?:examples?|demos?|samples?|tutorials?|notebooks?)\//i;
+
 /** Usage facts later checks need: DataLoader worker processes share batches through /dev/shm. */
 export const USAGE_PATTERNS: readonly CodePattern[] = [
   { id: 'dataloader-workers', needle: 'num_workers', re: /\bnum_workers\s*=\s*(?!0\b)[\w(]/ },
@@ -207,6 +278,20 @@ export const LAUNCHER_CODE_PATTERNS: readonly (CodePattern & { launcher: Launche
     launcher: 'torchrun',
     withStrings: true,
   },
+  // a program of the project that starts training through a launcher's own API (a CLI such as `trl sft`)
+  {
+    id: 'accelerate-launch-api',
+    needle: 'accelerate.commands.launch',
+    re: /\baccelerate\.commands\.launch\b/,
+    launcher: 'accelerate',
+  },
+  {
+    id: 'torchrun-api',
+    needle: 'torch.distributed.',
+    re: /\btorch\.distributed\.(?:run|launch)\b/,
+    launcher: 'torchrun',
+  },
+  { id: 'deepspeed-launcher-api', needle: 'deepspeed.launcher', re: /\bdeepspeed\.launcher\b/, launcher: 'deepspeed' },
 ];
 
 /** The launcher a command line starts, from the command word(s). */

@@ -128,7 +128,8 @@ function buildNodes(p: ProjectProfile): OutlineNode[] {
       }),
     ),
   );
-  nodes.push(field('launcher', 'Launcher', p.launcher ?? 'python', 'rocket', evidenceOf(p, 'launcher')));
+  const launcher = [p.launcher ?? 'python', ...(p.launcherArgs ?? [])].join(' ');
+  nodes.push(field('launcher', 'Launcher', launcher, 'rocket', evidenceOf(p, 'launcher')));
   nodes.push(
     field('python', 'Python', p.pythonVersion ?? 'not pinned', 'symbol-namespace', evidenceOf(p, 'pythonVersion')),
   );

@@ -48,6 +48,12 @@ export interface ProjectProfile {
   pythonRange?: string;
   entrypoints: string[];
   launcher: Launcher | null;
+  /**
+   * Options for the launcher that the project's own launch command gives and the train image keeps: the Accelerate
+   * configuration file (`["--config_file", "configs/accelerate.yaml"]`, a path relative to the root) of
+   * `accelerate launch --config_file configs/accelerate.yaml train.py`. Absent when the command gives none.
+   */
+  launcherArgs?: string[];
   cudaHint: string | null;
   needsGpu: GpuNeed;
   notebooks: number;

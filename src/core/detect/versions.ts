@@ -21,6 +21,25 @@ export function cudaFromLocalVersion(version: string): string | null {
   return m ? cudaFromWheelTag(m[1]!) : null;
 }
 
+/**
+ * The CUDA version in a build label that spells it out, as jaxlib's do: `0.3.2+cuda11.cudnn82` -> `11` (a CUDA 11
+ * build, the minor left open), `0.1.69+cuda111` -> `11.1`.
+ */
+export function cudaFromBuildLabel(version: string): string | null {
+  const m = /\+cuda(\d+)(?=[.\-_]|$)/i.exec(version);
+  if (!m) return null;
+  const digits = m[1]!;
+  return digits.length <= 2 ? String(Number(digits)) : cudaFromWheelTag(`cu${digits}`);
+}
+
+/** The Python of an official Python image (`python:3.10-slim`, `docker.io/library/python:3.11`), as `X.Y`. */
+export function pythonFromImage(image: string): string | null {
+  const m = /^(?:(?:[\w.-]+(?::\d+)?\/)?library\/|[\w.-]+\.[\w.-]+(?::\d+)?\/)?python:(\d+\.\d+)(?![\d])/.exec(
+    image.trim().toLowerCase(),
+  );
+  return m ? majorMinor(m[1]!) : null;
+}
+
 /** `12.1.105` / `12.1` / `12.1.*` -> `12.1`; anything without a major and minor -> null. */
 export function majorMinor(version: string): string | null {
   const m = /(\d+)\.(\d+)/.exec(version);

@@ -30,7 +30,8 @@ export class DevcontainerSyntaxError extends Error {
     readonly file: string,
     readonly line: number,
     readonly column: number,
-    code: string,
+    /** jsonc-parser's name for the error, e.g. `ValueExpected`. */
+    readonly code: string,
   ) {
     super(`${file} is not valid JSON with comments (${code} at ${line}:${column}).`);
   }
@@ -45,25 +46,38 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
  * TooDeeplyNestedError for a file nested too deeply to parse safely and DevcontainerSyntaxError for invalid text.
  */
 export function parseDevcontainer(text: string, file: string, dir = '.'): Devcontainer {
+  const { dc, error } = parseDevcontainerLeniently(text, file, dir);
+  if (error) throw error;
+  return dc;
+}
+
+/**
+ * Parses like parseDevcontainer, but a file with syntax errors still gives what jsonc-parser recovers of it, with the
+ * first error beside it: for a reader that reports the error and goes on (detection). Throws TooDeeplyNestedError.
+ */
+export function parseDevcontainerLeniently(
+  text: string,
+  file: string,
+  dir = '.',
+): { dc: Devcontainer; error?: DevcontainerSyntaxError } {
   assertJsoncDepth(text, file);
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { allowTrailingComma: true });
-  if (errors.length > 0) {
-    const e = errors[0]!;
-    const before = text.slice(0, e.offset);
-    const line = before.split('\n').length;
-    const column = e.offset - before.lastIndexOf('\n');
-    throw new DevcontainerSyntaxError(file, line, column, printParseErrorCode(e.error));
-  }
   const value: unknown = tree ? getNodeValue(tree) : undefined;
   const key = tree ? findNodeAtLocation(tree, ['runArgs'])?.parent : undefined;
-  return {
+  const dc: Devcontainer = {
     file,
     dir,
     text,
     json: isRecord(value) ? value : {},
     runArgsLine: key ? new LineIndex(text).lineAt(key.offset) : null,
   };
+  const e = errors[0];
+  if (!e) return { dc };
+  const before = text.slice(0, e.offset);
+  const line = before.split('\n').length;
+  const column = e.offset - before.lastIndexOf('\n');
+  return { dc, error: new DevcontainerSyntaxError(file, line, column, printParseErrorCode(e.error)) };
 }
 
 /** The flag groups of `runArgs` (none when it is missing or not a list). */
