@@ -114,6 +114,16 @@ describe('runs: container create options', () => {
   };
   const id = '20261126-153012-a1b2';
 
+  it("a host user other than the image's runs as itself, in the environment's group, with a writable home", () => {
+    const o = containerCreateOptions({ ...spec, user: { uid: 4321, gid: 4321 } }, id, 'mlc-my-project-x');
+    assert.equal(o.User, '4321:4321');
+    assert.deepEqual(o.HostConfig.GroupAdd, ['mlc-env']);
+    assert.ok(o.Env?.includes('HOME=/tmp'));
+    const plain = containerCreateOptions(spec, id, 'mlc-my-project-x');
+    assert.equal(plain.User, undefined);
+    assert.equal(plain.HostConfig.GroupAdd, undefined);
+  });
+
   it('runs the command as argv in place of the entry point, with an init, a terminal, GPUs, shm and labels', () => {
     const o = containerCreateOptions(spec, id, 'mlc-my-project-x');
     assert.equal(o.name, 'mlc-my-project-x');

@@ -112,3 +112,20 @@ describe('scaffold: the PyTorch build with nothing pinned', () => {
     }
   });
 });
+
+describe('scaffold: what the wheels do not bring', () => {
+  it('a LightGBM project gets libgomp1 from apt, before the user and the dependencies', () => {
+    const t = tempDir();
+    try {
+      const { project } = scaffoldCopy(path.join(FIXTURES, 'real', 'lightgbm-python-guide', 'repo'), t.dir);
+      const dockerfile = fs.readFileSync(path.join(project, '.devcontainer', 'Dockerfile'), 'utf8');
+      const apt = dockerfile.indexOf('apt-get install -y --no-install-recommends libgomp1');
+      assert.ok(apt > 0, dockerfile);
+      assert.ok(apt < dockerfile.indexOf('USER $USERNAME'));
+      // no environment file: what its code imports (well-known packages) is installed, with LightGBM itself
+      assert.match(dockerfile, /^RUN .* pip install .*\bpandas\b.*\blightgbm\b/m);
+    } finally {
+      t.cleanup();
+    }
+  });
+});

@@ -91,7 +91,10 @@ export async function shmFor(projectRoot: string): Promise<number | 'host'> {
  * The RunSpec of a request, once its image is known, with this host's network settings (its CA bundle and package
  * index; none with MLC_NO_HOST_NETWORK=1).
  */
-export async function runSpecFor(req: RunRequest, image: { image: string; mountWorkspace: boolean }): Promise<RunSpec> {
+export async function runSpecFor(
+  req: RunRequest,
+  image: { image: string; mountWorkspace: boolean; built?: BuiltImage },
+): Promise<RunSpec> {
   const [fileEnv, shm, network] = await Promise.all([
     readProjectEnv(req.projectRoot),
     shmFor(req.projectRoot),
@@ -110,7 +113,15 @@ export async function runSpecFor(req: RunRequest, image: { image: string; mountW
     sweepId: req.sweepId,
     params: req.params,
     ...(network ? { network } : {}),
+    ...(image.built && image.mountWorkspace ? hostUserUnlikeImage() : {}),
   };
+}
+
+/** The image's user is uid 1000 (the scaffold's `vscode`); another host user runs as itself (see RunSpec.user). */
+function hostUserUnlikeImage(): { user?: { uid: number; gid: number } } {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  return uid === undefined || gid === undefined || uid === 1000 ? {} : { user: { uid, gid } };
 }
 
 /**

@@ -3,6 +3,7 @@
  * Also the small parsers a run needs: `--gpus` values, the project's .env file, and the shared-memory and ulimit
  * settings of the scaffold's devcontainer.json.
  */
+import { ENV_GROUP } from '../scaffold/types';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
@@ -134,13 +135,17 @@ export function containerCreateOptions(
     hostConfig.Memory = spec.memoryBytes;
     hostConfig.MemorySwap = spec.memoryBytes; // no swap on top: a limit means a limit
   }
-  const env = { PYTHONUNBUFFERED: '1', ...spec.network?.env, ...spec.env };
+  // a host user the image has no account for gets a writable home (caches, configs)
+  const home = spec.user ? { HOME: '/tmp' } : {};
+  const env = { PYTHONUNBUFFERED: '1', ...home, ...spec.network?.env, ...spec.env };
+  if (spec.user) hostConfig.GroupAdd = [ENV_GROUP];
   return {
     name,
     Image: spec.image,
     // the command replaces the image's entry point: it is what the user asked to run, argv as given
     ...(spec.command.length > 0 ? { Entrypoint: [], Cmd: spec.command } : {}),
     ...(spec.mountWorkspace ? { WorkingDir: WORKSPACE_DIR } : {}),
+    ...(spec.user ? { User: `${spec.user.uid}:${spec.user.gid}` } : {}),
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Labels: labels,
     // a terminal, so progress bars and colours come out as they would in a shell; stdout and stderr are one stream

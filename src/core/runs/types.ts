@@ -35,6 +35,12 @@ export interface RunSpec {
   params?: Record<string, string>;
   /** The host's CA bundle (mounted read-only) and package index variables, under `env` (src/core/network). */
   network?: RunNetwork;
+  /**
+   * Run as this host user (uid:gid) rather than the image's: set for the scaffold's dev image with the project
+   * mounted when the host user is not the image's (uid 1000), so what the training writes into the project is the
+   * user's and the mount is writable; the user joins the environment's group (mlc-env) to install into it.
+   */
+  user?: { uid: number; gid: number };
 }
 
 export type RunState = 'created' | 'running' | 'succeeded' | 'failed' | 'stopped';

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import type { DeclaredPackage } from '../detect/declarations';
 import { type ProjectDetails, detectProjectDetailed } from '../detect/detect';
-import type { ProjectProfile } from '../detect/types';
+import type { Framework, ProjectProfile } from '../detect/types';
 import { readRegularFile } from '../util/safeFs';
 import {
   commentText,
@@ -19,8 +19,8 @@ import {
   shellQuote,
   visible,
 } from '../util/encode';
-import { type StackChoice, type StackOptions, chooseStack, validateStackOptions } from './stack';
-import { type DevcontainerGpuSettings, ScaffoldOptionError } from './types';
+import { type StackChoice, type StackOptions, chooseStack, newestCudaOfMajor, validateStackOptions } from './stack';
+import { type DevcontainerGpuSettings, ENV_GROUP, ScaffoldOptionError } from './types';
 
 export { ScaffoldOptionError } from './types';
 
@@ -95,7 +95,11 @@ function safeProfile(profile: ProjectProfile): { profile: ProjectProfile; warnin
     warnings.push(`The project's Python pin ${json(profile.pythonVersion)} is not X.Y, so it was ignored.`);
     safe = { ...safe, pythonVersion: null };
   }
-  if (profile.cudaHint !== null && !PLAIN_VERSION.test(profile.cudaHint)) {
+  // a CUDA major alone (`jaxlib…+cuda11`): the newest release of that major an image is known for
+  const major = profile.cudaHint !== null && /^\d{1,2}$/.test(profile.cudaHint) ? profile.cudaHint : null;
+  const newest = major ? newestCudaOfMajor(Number(major)) : null;
+  if (newest) safe = { ...safe, cudaHint: newest };
+  else if (profile.cudaHint !== null && !PLAIN_VERSION.test(profile.cudaHint)) {
     warnings.push(`The project's CUDA pin ${json(profile.cudaHint)} is not X.Y, so it was ignored.`);
     safe = { ...safe, cudaHint: null };
   }
@@ -103,11 +107,6 @@ function safeProfile(profile: ProjectProfile): { profile: ProjectProfile; warnin
 }
 
 const USER = 'vscode';
-/**
- * The group that owns the environment (/opt/venv, /opt/env). The dev container changes the user's uid and primary
- * gid to the host user's, and re-owns only the home folder: the environment stays writable through this group.
- */
-const ENV_GROUP = 'mlc-env';
 /** Build steps that write the environment leave it group-writable (see ENV_GROUP). */
 const GROUP_WRITABLE = 'umask 0002 &&';
 const GIB = 1024 ** 3;
@@ -207,22 +206,26 @@ export function launcherCommand(profile: ProjectProfile): { argv: string[]; why:
   // a script whose name starts with "-" would be read as an option of the launcher: name it by its path
   const entry = first.startsWith('-') ? `./${first}` : first;
   const shown = visible(entry);
+  // the launcher's options the project's own launch command gives (its Accelerate config file)
+  const args = profile.launcherArgs ?? [];
+  const at = args.indexOf('--config_file');
+  const config = at >= 0 ? args[at + 1] : undefined;
   switch (profile.launcher) {
     case 'torchrun':
       return {
-        argv: ['torchrun', '--nproc_per_node=gpu', entry],
+        argv: ['torchrun', '--nproc_per_node=gpu', ...args, entry],
         why: `torchrun starts one process per GPU (--nproc_per_node=gpu) running ${shown}.`,
       };
     case 'accelerate':
       return {
-        argv: ['accelerate', 'launch', entry],
-        why: `accelerate launch runs ${shown} with the project's Accelerate configuration.`,
+        argv: ['accelerate', 'launch', ...args, entry],
+        why: `accelerate launch runs ${shown} with the project's Accelerate configuration${config ? ` (${visible(config)}, from the project's own launch command)` : ''}.`,
       };
     case 'deepspeed':
-      return { argv: ['deepspeed', entry], why: `The DeepSpeed launcher runs ${shown} on every visible GPU.` };
+      return { argv: ['deepspeed', ...args, entry], why: `The DeepSpeed launcher runs ${shown} on every visible GPU.` };
     case 'horovod':
       return {
-        argv: ['horovodrun', '-np', '1', 'python', entry],
+        argv: ['horovodrun', '-np', '1', ...args, 'python', entry],
         why: `horovodrun runs ${shown}; set -np to the number of processes.`,
       };
     default:
@@ -378,7 +381,12 @@ function networkArgs(stack: StackChoice): string[] {
   ];
 }
 
-function envCopyAndInstall(installer: Scaffold['installer'], profile: ProjectProfile, stack: StackChoice): string[] {
+function envCopyAndInstall(
+  installer: Scaffold['installer'],
+  profile: ProjectProfile,
+  stack: StackChoice,
+  packages: readonly DeclaredPackage[],
+): string[] {
   const extra = frameworkIndex(stack);
   const out: string[] = [];
   const top = profile.envFiles.filter((f) => !f.includes('/'));
@@ -447,9 +455,78 @@ function envCopyAndInstall(installer: Scaffold['installer'], profile: ProjectPro
     default:
       break;
   }
-  if (stack.frameworkRequirement) {
-    out.push(`# The framework build for this CUDA (the project's files do not declare it).`);
-    out.push(`RUN pip install${extra} ${jsonStr(stack.frameworkRequirement)}`);
+  const loose = installer === 'none' ? looseRequirements(profile, packages, stack) : [];
+  if (stack.frameworkRequirement || loose.length) {
+    out.push(
+      loose.length
+        ? `# No environment file: ${[stack.frameworkRequirement ? 'the framework build for this CUDA' : '', 'what the project installs in its own commands and the well-known packages its code imports'].filter(Boolean).join(', and ')}. A requirements.txt would pin them (and name what this list cannot know).`
+        : `# The framework build for this CUDA (the project's files do not declare it).`,
+    );
+    const all = [...(stack.frameworkRequirement ? [stack.frameworkRequirement] : []), ...loose];
+    out.push(`RUN pip install${extra} ${all.map(shellQuote).join(' ')}`);
+  }
+  return out;
+}
+
+/** Debian packages a Python package needs and its wheels do not bring (python:*-slim and CUDA runtime images lack them). */
+const SYSTEM_LIBRARIES: Readonly<Record<string, readonly string[]>> = {
+  lightgbm: ['libgomp1'],
+  'opencv-python': ['libgl1', 'libglib2.0-0'],
+  'opencv-contrib-python': ['libgl1', 'libglib2.0-0'],
+};
+
+/** The apt step for the system libraries the project's packages need, or none. */
+function systemLibraries(profile: ProjectProfile, packages: readonly DeclaredPackage[]): string[] {
+  const names = new Set([...packages.map((p) => p.name), ...profile.frameworks]);
+  const debs = [...new Set([...names].flatMap((n) => SYSTEM_LIBRARIES[n] ?? []))];
+  if (!debs.length) return [];
+  const needs = [...names].filter((n) => SYSTEM_LIBRARIES[n]).join(', ');
+  return [
+    `# System libraries that ${needs} need${needs.includes(',') ? '' : 's'} at run time (the wheels do not bring them).`,
+    `RUN . ${FETCH_SCRIPT} && apt-get update && apt-get install -y --no-install-recommends ${debs.join(' ')} \\`,
+    ' && rm -rf /var/lib/apt/lists/*',
+  ];
+}
+
+/** PyPI names of frameworks detection reports from imports, for a project that declares none of them. */
+const FRAMEWORK_DISTRIBUTIONS: Partial<Record<Framework, string>> = {
+  sklearn: 'scikit-learn',
+  xgboost: 'xgboost',
+  lightgbm: 'lightgbm',
+  transformers: 'transformers',
+  lightning: 'lightning',
+  keras: 'keras',
+};
+
+/** A requirement as pip reads it, with nothing a shell or pip option could hide in it. */
+const PLAIN_REQUIREMENT =
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}(?:\[[A-Za-z0-9._,-]{1,100}\])?(?:[=<>!~]=?[A-Za-z0-9.*+!,<>=~-]{1,100})?$/;
+
+/**
+ * For a project without an environment file: the packages its own commands install (a README's `pip install a b c`,
+ * a notebook's `!pip install`) and the frameworks its code imports that nothing else brings, each once, the
+ * framework build (stack.frameworkRequirement) left out. Only plain requirements (no URL, path or option).
+ */
+function looseRequirements(
+  profile: ProjectProfile,
+  packages: readonly DeclaredPackage[],
+  stack: StackChoice,
+): string[] {
+  const frameworkName = stack.frameworkRequirement?.split(/[=<>!~[]/)[0];
+  const seen = new Set([frameworkName, frameworkName === 'torch' ? 'pytorch' : undefined].filter(Boolean));
+  const out: string[] = [];
+  const add = (name: string, requirement: string): void => {
+    if (seen.has(name) || !PLAIN_REQUIREMENT.test(requirement)) return;
+    seen.add(name);
+    out.push(requirement);
+  };
+  for (const p of packages) {
+    if (p.name === 'pytorch' || p.name.startsWith('nvidia-')) continue;
+    add(p.name, `${p.name}${p.extras.length ? `[${p.extras.join(',')}]` : ''}${p.spec.replace(/\s+/g, '')}`);
+  }
+  for (const fw of profile.frameworks) {
+    const dist = FRAMEWORK_DISTRIBUTIONS[fw];
+    if (dist) add(dist, dist);
   }
   return out;
 }
@@ -460,6 +537,7 @@ export function dockerfile(
   installer: Scaffold['installer'],
   mode: ScaffoldMode,
   warnings: readonly string[] = [],
+  packages: readonly DeclaredPackage[] = [],
 ): string {
   const name = path.basename(profile.root);
   const launch = launcherCommand(profile);
@@ -525,10 +603,11 @@ export function dockerfile(
     "# The build's network: ML Containers passes the host's CA and package index settings as these arguments.",
     ...networkArgs(stack),
     ...pythonSetup,
+    ...(installer === 'conda' ? [] : systemLibraries(profile, packages)),
     'WORKDIR /workspace',
     ...(installer === 'conda'
       ? [
-          ...envCopyAndInstall(installer, profile, stack).map((l) =>
+          ...envCopyAndInstall(installer, profile, stack, packages).map((l) =>
             l.startsWith('RUN ') ? fetching(l.slice(4), false) : l,
           ),
           `RUN chown -R "$USERNAME:${ENV_GROUP}" /opt/env && chmod -R g+w /opt/env && chown "$USERNAME" /workspace`,
@@ -538,7 +617,9 @@ export function dockerfile(
           '# The dependencies are installed as the user, into its venv: no chown of the installed files afterwards.',
           'RUN chown "$USERNAME" /workspace',
           'USER $USERNAME',
-          ...envCopyAndInstall(installer, profile, stack).map((l) => (l.startsWith('RUN ') ? fetching(l.slice(4)) : l)),
+          ...envCopyAndInstall(installer, profile, stack, packages).map((l) =>
+            l.startsWith('RUN ') ? fetching(l.slice(4)) : l,
+          ),
         ]),
   ];
   if (mode !== 'dev') {
@@ -649,7 +730,7 @@ export function generateScaffold(
       ),
     });
   }
-  files.push({ path: dockerfileRel, content: dockerfile(profile, stack, installer, mode, warnings) });
+  files.push({ path: dockerfileRel, content: dockerfile(profile, stack, installer, mode, warnings, packages) });
   files.push({ path: '.dockerignore', content: DOCKERIGNORE });
   return { stack, settings, files, installer, warnings };
 }

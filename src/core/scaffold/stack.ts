@@ -131,6 +131,16 @@ function cudaImageWhy(cuda: string, baseImage: string, nearest: { image: string;
   return `Base image ${baseImage}: NVIDIA's image for CUDA 12.8; no nvidia/cuda image is known for CUDA ${mm} (pass --base-image to choose one).`;
 }
 
+/** The newest CUDA release of `major` that NVIDIA publishes an image for (11: 11.8), or null. */
+export function newestCudaOfMajor(major: number): string | null {
+  return (
+    Object.keys(NVIDIA_CUDA_SUGGESTED_TAGS)
+      .filter((c) => majorOf(c) === major)
+      .sort(compareVersions)
+      .pop() ?? null
+  );
+}
+
 /** The CUDA versions --cuda accepts: those the compatibility data knows, oldest first. */
 export const KNOWN_CUDA_VERSIONS: readonly string[] = [
   ...new Set([...TOOLKIT_DRIVERS.map((r) => r.cuda), ...Object.keys(NVIDIA_CUDA_SUGGESTED_TAGS)]),
@@ -379,8 +389,12 @@ function chooseFrameworkStack(
     ?.extras.find((e) => /^cuda\d+/.test(e));
   const extra = JAX_EXTRAS.find((x) => jaxCuda?.startsWith(x.extra)) ?? JAX_EXTRAS.find((x) => x.extra === 'cuda12')!;
   const cuda = opts.cuda ?? profile.cudaHint ?? (extra.cudaMajor === 13 ? '13.0' : '12.8');
+  // a CUDA the jax[cudaNN] extras do not cover (jaxlib's own +cuda11 wheels): the project's jaxlib, not the extra
+  const ownJaxlib = !jaxCuda && majorOf(cuda) !== extra.cudaMajor;
   why.push(
-    `JAX${pinned ? ` ${pinned}` : ''} with jax[${extra.extra}] wheels${jaxCuda ? ' (the project asks for them)' : ''} on CUDA ${cuda}.`,
+    ownJaxlib
+      ? `JAX${pinned ? ` ${pinned}` : ''} on CUDA ${cuda}, with the project's own CUDA ${majorOf(cuda)} jaxlib (the jax[cudaNN] extras start at CUDA 12).`
+      : `JAX${pinned ? ` ${pinned}` : ''} with jax[${extra.extra}] wheels${jaxCuda ? ' (the project asks for them)' : ''} on CUDA ${cuda}.`,
   );
   const nearest = nearestCudaImage(cuda);
   const baseImage = opts.baseImage ?? nearest?.image ?? FALLBACK_CUDA_IMAGE;

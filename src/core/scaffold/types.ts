@@ -42,3 +42,9 @@ export class ScaffoldOptionError extends Error {
     this.name = 'ScaffoldOptionError';
   }
 }
+
+/**
+ * The group that owns the scaffold's environment (/opt/venv, /opt/env), writable for its members: the dev container
+ * and `ml-containers run` may give the user another uid than the image's, and that user joins this group.
+ */
+export const ENV_GROUP = 'mlc-env';
