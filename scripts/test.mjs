@@ -1,9 +1,13 @@
 // npm test: every tier, in order, nothing skipped. Setup (apt packages, code-server) -> build -> type check -> lint ->
-// format check -> unit tests (plain Node) -> engine tests (real Docker engine) -> integration tests (real VS Code) ->
+// format check -> unit tests (plain Node) -> engine tests (real Docker engine) -> real projects built and trained (a
+// CI subset of test/fixtures/real, dependencies through the caching PyPI mirror) -> integration tests (real VS Code) ->
 // UI tests (the packaged .vsix in code-server, driven through chromium like a user, on the same engine; screenshots in
 // test-results/ui/). The UI tier runs `npm run package`, which leaves production bundles in dist/: it runs last.
 // Stops at the first failing step and names it. With CI=true a test marked pending counts as a failure: nothing skips
 // in CI.
+// `npm run test:real` (--real): build, compile the tests, then every real project of the corpus.
+// The real-project tier gets the caching PyPI mirror (scripts/pypi-mirror-up.sh; its cache outside the clone, reused
+// by every run on this machine), started before that tier and stopped at the end unless it was already running.
 // The engine tests get a private Docker engine, started once per run before the first tier that needs it
 // (scripts/docker-engine-up.sh; DOCKER_HOST is exported to every later tier) and stopped at the end, also when a tier
 // fails or the run is interrupted (scripts/docker-engine-down.sh). Without CI=true, an engine that cannot start (no
@@ -24,9 +28,14 @@ let current = null;
  * step runs in its own process group: a Ctrl-C reaches this script only, which passes it on once (see the signal
  * handlers below), so the run can still stop the Docker engine after the step has cleaned up.
  */
-function run(cmd, args) {
+function run(cmd, args, env = {}) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env, detached: true });
+    const child = spawn(cmd, args, {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+      detached: true,
+    });
     current = child;
     child.on('exit', () => {
       if (current === child) current = null;
@@ -47,7 +56,19 @@ function run(cmd, args) {
   });
 }
 
-const steps = [
+/** The real projects CI builds and trains (PyTorch, scikit-learn, XGBoost); the whole corpus: npm run test:real. */
+const REAL_CI_SUBSET = 'makemore,optuna-sklearn,xgboost-guide-python';
+const realOnly = process.argv.includes('--real');
+const realStep = (name, projects) => [
+  name,
+  'npx',
+  ['mocha', '--config', 'test/real/.mocharc.json'],
+  'mocha',
+  'engine+mirror',
+  projects ? { MLC_REAL_PROJECTS: projects } : {},
+];
+
+const allSteps = [
   ['setup: apt packages and code-server', 'bash', ['scripts/install-test-deps.sh']],
   ['build', npm, ['run', '--silent', 'build']],
   ['type check', npm, ['run', '--silent', 'typecheck']],
@@ -56,9 +77,14 @@ const steps = [
   ['compile tests', npm, ['run', '--silent', 'compile:tests']],
   ['unit tests', 'npx', ['mocha', '--config', 'test/unit/.mocharc.json'], 'mocha'],
   ['engine tests (real Docker engine)', 'npx', ['mocha', '--config', 'test/engine/.mocharc.json'], 'mocha', 'engine'],
+  realStep(`real projects, built and trained (CI subset: ${REAL_CI_SUBSET})`, REAL_CI_SUBSET),
   ['integration tests (real VS Code)', process.execPath, ['out/test/integration/runTest.js'], 'plain'],
   ['UI tests (packaged extension in a browser)', process.execPath, ['test/ui/run-ui-tests.mjs'], 'plain', 'engine'],
 ];
+// `npm run test:real`: the whole corpus (build, compile the tests, then every project)
+const steps = realOnly
+  ? [allSteps[1], allSteps[5], realStep('real projects, built and trained (the whole corpus)')]
+  : allSteps;
 
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -100,6 +126,38 @@ async function engineDown() {
   return code;
 }
 
+// --- the caching PyPI mirror (real-project builds) ----------------------------------------------------------------
+const mirror = { started: false, reused: false, url: null, problem: null };
+
+/** Starts the mirror once (scripts/pypi-mirror-up.sh); resolves with its index URL, or null with mirror.problem set. */
+async function mirrorUp() {
+  if (mirror.started) return mirror.url;
+  mirror.started = true;
+  const ts = Date.now();
+  console.log('\n=== start the PyPI mirror (scripts/pypi-mirror-up.sh)');
+  const { code, out } = await run('bash', ['scripts/pypi-mirror-up.sh']);
+  const url = [...out.matchAll(/^PIP_INDEX_URL=(\S+)$/gm)].pop()?.[1];
+  if (code === 0 && url) {
+    mirror.url = url;
+    // one that was already running (a developer's) stays running after the run
+    mirror.reused = /\(reused\)/.test(out);
+    // builds take it as their index (on loopback: the host network); download.pytorch.org is unreachable here
+    process.env.MLC_PYPI_MIRROR = url;
+    process.env.MLC_FRAMEWORK_INDEX_URL = '';
+    console.log(`=== PyPI mirror ready at ${url} in ${secs(Date.now() - ts)}`);
+    return url;
+  }
+  mirror.problem = `the PyPI mirror could not start (scripts/pypi-mirror-up.sh exited with ${code}; see .vscode-test/pypi-mirror/)`;
+  console.log(`=== ${mirror.problem}`);
+  return null;
+}
+
+async function mirrorDown() {
+  if (!mirror.started || mirror.reused) return;
+  mirror.started = false;
+  await run('bash', ['scripts/pypi-mirror-down.sh']);
+}
+
 // Ctrl-C or a CI timeout: pass SIGINT on to the running step's process group (the way a terminal would, once), let
 // the step clean up (the integration runner stops code-server and chromium on SIGINT), then the run stops the Docker
 // engine in its `finally` and exits. A second signal, or a step still running after 30 s, gets SIGKILL.
@@ -139,15 +197,22 @@ let skipped = 0;
 let stoppedAt = null;
 const t0 = Date.now();
 try {
-  for (const [name, cmd, args, counts, needs] of steps) {
-    if (needs === 'engine' && !(await engineUp()) && interrupted === null) {
+  for (const [name, cmd, args, counts, needs, env] of steps) {
+    const missing = needs?.startsWith('engine')
+      ? !(await engineUp())
+        ? engine.problem
+        : needs === 'engine+mirror' && !(await mirrorUp())
+          ? mirror.problem
+          : null
+      : null;
+    if (missing && interrupted === null) {
       if (ci) {
-        console.log(`=== ${name}: FAILED: ${engine.problem}; with CI=true the engine tests may not skip.`);
+        console.log(`=== ${name}: FAILED: ${missing}; with CI=true the engine tests may not skip.`);
         failed += 1;
         stoppedAt = name;
         break;
       }
-      console.log(`=== ${name}: SKIPPED: ${engine.problem} (with CI=true this fails the run).`);
+      console.log(`=== ${name}: SKIPPED: ${missing} (with CI=true this fails the run).`);
       skipped += 1;
       continue;
     }
@@ -158,7 +223,7 @@ try {
     }
     const ts = Date.now();
     console.log(`\n=== ${name}`);
-    const { code, out } = await run(cmd, args);
+    const { code, out } = await run(cmd, args, env);
     if (interrupted !== null) {
       stoppedAt = `${name} (interrupted)`;
       failed += 1;
@@ -186,6 +251,7 @@ try {
     }
   }
 } finally {
+  await mirrorDown();
   const downCode = await engineDown();
   if (downCode !== undefined && downCode !== 0 && stoppedAt === null) {
     // leftovers (mounts, dockerd) on the host are a failure of the run

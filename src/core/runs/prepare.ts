@@ -49,14 +49,25 @@ export async function resolveImage(
   projectRoot: string,
   source: ImageSource,
   options: { buildArgs?: Record<string, string>; onProgress?: (line: string) => void; signal?: AbortSignal } = {},
-): Promise<{ image: string; built?: BuiltImage; mountWorkspace: boolean }> {
+): Promise<{ image: string; built?: BuiltImage; mountWorkspace: boolean; scaffoldImage?: boolean }> {
   if (source.kind === 'image') {
     const problem = imageRefProblem(source.ref);
     if (problem) throw new ImageRefError(problem);
     return { image: source.ref, mountWorkspace: true };
   }
   const built = await buildTarget(client, { projectRoot, target: source.target, ...options });
-  return { image: built.tag, built, mountWorkspace: source.target === 'dev' };
+  // the scaffold's Dockerfile labels what it builds (and makes the environment's group); a project's own does not
+  const labels = await client
+    .docker()
+    .then((d) => d.getImage(built.tag).inspect())
+    .then((i) => i.Config?.Labels ?? {})
+    .catch(() => ({}) as Record<string, string>);
+  return {
+    image: built.tag,
+    built,
+    mountWorkspace: source.target === 'dev',
+    scaffoldImage: 'org.ml-containers.framework' in labels,
+  };
 }
 
 /**
@@ -93,7 +104,7 @@ export async function shmFor(projectRoot: string): Promise<number | 'host'> {
  */
 export async function runSpecFor(
   req: RunRequest,
-  image: { image: string; mountWorkspace: boolean; built?: BuiltImage },
+  image: { image: string; mountWorkspace: boolean; scaffoldImage?: boolean },
 ): Promise<RunSpec> {
   const [fileEnv, shm, network] = await Promise.all([
     readProjectEnv(req.projectRoot),
@@ -113,7 +124,7 @@ export async function runSpecFor(
     sweepId: req.sweepId,
     params: req.params,
     ...(network ? { network } : {}),
-    ...(image.built && image.mountWorkspace ? hostUserUnlikeImage() : {}),
+    ...(image.scaffoldImage && image.mountWorkspace ? hostUserUnlikeImage() : {}),
   };
 }
 

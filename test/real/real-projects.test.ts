@@ -1,0 +1,203 @@
+/**
+ * Real projects, really built and trained (`npm run test:real`; a CI subset in `npm test`): for each real-corpus
+ * training project (test/fixtures/real/<slug>), on a copy of it: detection as its expected.json says, the scaffold,
+ * the `dev` and `train` targets built on the private engine with dependencies from PyPI through the caching mirror
+ * (scripts/pypi-mirror-up.sh; BASE_IMAGE overridden with the Debian image made by debootstrap, since CUDA base images
+ * cannot be pulled here), then a short training on the CPU through `ml-containers run` (the dev image, the project
+ * mounted) whose log must show the training's own progress lines. MLC_REAL_PROJECTS=slug,slug picks projects.
+ * Results (per project: detect, build dev, build train, train, seconds) go to test-results/real/results.json.
+ */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type Docker from 'dockerode';
+import { detectProject } from '../../src/core/detect/detect';
+import { connectEngine } from '../../src/core/docker';
+import { buildTarget } from '../../src/core/runs/build';
+import { imageNameFor } from '../../src/core/runs/spec';
+import { CLI, DEBIAN_PYTHON, DEBIAN_PYTHON_VERSION, requireImage, ROOT, testDockerHost } from '../engine/helpers';
+import { NOT_TRAINED, TRAINING } from './projects';
+
+interface Expected {
+  repo: string;
+  kind: string;
+  profile: { isTrainingProject?: boolean; primaryFramework?: string | null; pythonVersion?: string | null };
+  open?: { field: string }[];
+  train?: { command: string[]; cpu: boolean; progress: string; seconds?: number };
+}
+
+interface Result {
+  project: string;
+  detect: string;
+  buildDev: string;
+  buildTrain: string;
+  train: string;
+  seconds: number;
+}
+
+const CORPUS = path.join(ROOT, 'test', 'fixtures', 'real');
+const RESULTS = path.join(ROOT, 'test-results', 'real', 'results.json');
+const chosen = process.env.MLC_REAL_PROJECTS?.split(',').filter(Boolean);
+
+function corpus(): { slug: string; expected: Expected }[] {
+  return fs
+    .readdirSync(CORPUS)
+    .filter((slug) => fs.existsSync(path.join(CORPUS, slug, 'expected.json')))
+    .map((slug) => ({
+      slug,
+      expected: JSON.parse(fs.readFileSync(path.join(CORPUS, slug, 'expected.json'), 'utf8')) as Expected,
+    }))
+    .filter(({ slug, expected }) => expected.kind === 'training' && (!chosen || chosen.includes(slug)));
+}
+
+const secs = (t0: number): number => Math.round((Date.now() - t0) / 100) / 10;
+
+/** The environment of the builds and of `ml-containers run`: the mirror as the index, no PyTorch wheel index. */
+function buildEnv(mirror: string): NodeJS.ProcessEnv {
+  return { ...process.env, PIP_INDEX_URL: mirror, MLC_FRAMEWORK_INDEX_URL: '', DOCKER_HOST: testDockerHost() };
+}
+
+describe('real projects: detected, scaffolded, built and trained for real', function () {
+  this.timeout(3_600_000);
+  const mirror = process.env.MLC_PYPI_MIRROR ?? '';
+  const results: Result[] = [];
+  let docker: Docker;
+  let tmp = '';
+  const projects = corpus();
+
+  before(async function () {
+    assert.ok(
+      mirror,
+      'MLC_PYPI_MIRROR is not set: start the caching PyPI mirror (scripts/pypi-mirror-up.sh prints its URL)',
+    );
+    if (chosen) {
+      const unknown = chosen.filter((s) => !projects.some((p) => p.slug === s));
+      assert.deepEqual(unknown, [], 'MLC_REAL_PROJECTS names training projects of test/fixtures/real');
+    }
+    docker = await connectEngine({ env: { DOCKER_HOST: testDockerHost() } }).docker();
+    await requireImage(docker, DEBIAN_PYTHON, 'run `MLC_DEBIAN_PYTHON=1 bash scripts/docker-engine-up.sh`');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlc-real-'));
+  });
+
+  after(function () {
+    fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
+    fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(
+      ['| project | detect | build dev | build train | train | seconds |', '|---|---|---|---|---|---|']
+        .concat(
+          results.map(
+            (r) => `| ${r.project} | ${r.detect} | ${r.buildDev} | ${r.buildTrain} | ${r.train} | ${r.seconds} |`,
+          ),
+        )
+        .join('\n'),
+    );
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('covers every training project of the corpus: trained here, or the reason it is not', function () {
+    for (const { slug, expected } of projects) {
+      const plan = TRAINING[slug];
+      assert.ok(plan || NOT_TRAINED[slug], `${slug}: add it to TRAINING or NOT_TRAINED (test/real/projects.ts)`);
+      if (plan) assert.ok(expected.train?.cpu, `${slug}: trained on the CPU here, so expected.json says it can`);
+    }
+  });
+
+  for (const { slug, expected } of projects) {
+    describe(`${slug} (${expected.repo})`, function () {
+      const plan = TRAINING[slug];
+      const result: Result = { project: slug, detect: '-', buildDev: '-', buildTrain: '-', train: '-', seconds: 0 };
+      let t0 = 0;
+      let dir = '';
+      const tags = { dev: `mlc-real/${slug}:dev`, train: `mlc-real/${slug}:train` };
+      const log: string[] = [];
+
+      before(function () {
+        t0 = Date.now();
+        dir = path.join(tmp, slug);
+        fs.cpSync(path.join(CORPUS, slug, 'repo'), dir, { recursive: true });
+        plan?.prepare?.(dir);
+        results.push(result);
+      });
+
+      after(async function () {
+        result.seconds = secs(t0);
+        if (!plan) result.train = `not here: ${NOT_TRAINED[slug]}`;
+        // ours, and the one `ml-containers run` built (named after the project folder): the disk is not endless
+        for (const tag of [tags.train, tags.dev, imageNameFor(dir, 'dev')]) {
+          await docker
+            .getImage(tag)
+            .remove({ force: true })
+            .catch(() => undefined);
+        }
+        if (this.currentTest?.state === 'failed') console.log(log.slice(-60).join('\n'));
+      });
+
+      it('is detected as its expected.json says', async function () {
+        const profile = await detectProject(dir);
+        const open = new Set((expected.open ?? []).map((o) => o.field));
+        assert.equal(profile.isTrainingProject, true);
+        if (!open.has('primaryFramework') && expected.profile.primaryFramework !== undefined) {
+          assert.equal(profile.primaryFramework, expected.profile.primaryFramework);
+        }
+        result.detect = 'ok';
+      });
+
+      it('is scaffolded', function () {
+        const r = spawnSync(process.execPath, [CLI, 'scaffold', dir, '--force', '--json'], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+      });
+
+      for (const target of ['dev', 'train'] as const) {
+        it(`builds its ${target} target with its dependencies from PyPI`, async function () {
+          const t = Date.now();
+          const pin = expected.profile.pythonVersion;
+          if (pin && pin !== DEBIAN_PYTHON_VERSION) {
+            log.push(`${slug} pins Python ${pin}: built with ${DEBIAN_PYTHON_VERSION}, the nearest image here`);
+          }
+          const env = buildEnv(mirror);
+          const saved = { ...process.env };
+          Object.assign(process.env, env);
+          try {
+            await buildTarget(connectEngine({ env }), {
+              projectRoot: dir,
+              target,
+              tag: tags[target],
+              buildArgs: { BASE_IMAGE: DEBIAN_PYTHON, PYTHON_VERSION: '' },
+              onProgress: (line) => log.push(line),
+            });
+          } finally {
+            process.env = saved;
+          }
+          result[target === 'dev' ? 'buildDev' : 'buildTrain'] = `ok (${secs(t)} s)`;
+        });
+      }
+
+      if (plan) {
+        it('trains on the CPU through `ml-containers run`: exit 0 and its own progress lines', function () {
+          const t = Date.now();
+          const train = expected.train!;
+          const command = [...(plan.before ?? []), shellJoin(plan.command ?? train.command)].join(' && ');
+          const args = ['run', dir, '--target', 'dev', '--gpus', 'none'];
+          args.push('--build-arg', `BASE_IMAGE=${DEBIAN_PYTHON}`, '--build-arg', 'PYTHON_VERSION=');
+          const r = spawnSync(process.execPath, [CLI, ...args, '--', 'sh', '-c', command], {
+            encoding: 'utf8',
+            env: buildEnv(mirror),
+            timeout: Math.max(600, (train.seconds ?? 120) * 5) * 1000,
+            maxBuffer: 64 * 1024 * 1024,
+          });
+          log.push(r.stdout, r.stderr);
+          assert.equal(r.status, 0, `${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`);
+          assert.match(r.stdout, new RegExp(train.progress, 'm'), 'the training prints its own progress');
+          result.train = `ok (${secs(t)} s)`;
+        });
+      }
+    });
+  }
+});
+
+/** A command line for `sh -c` from argv: each word single-quoted (the corpus's own commands, no user input). */
+function shellJoin(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
