@@ -1,4 +1,5 @@
 import type { Ctx } from '../ctx';
+import { asSentence } from './register';
 
 /**
  * One contributed command: its id, the handler made from the parts of the context it uses (a narrow `Pick<Ctx, …>`),
@@ -19,4 +20,15 @@ export function command<P extends keyof Ctx>(
   describeFailure?: (err: unknown) => string,
 ): CommandDef {
   return { id, make, describeFailure };
+}
+
+/**
+ * A command whose one argument is an options object (the palette passes none; tests and other extensions may), and
+ * whose failures are already one sentence each (shown as they are).
+ */
+export function optionsCommand<P extends keyof Ctx, O extends object>(
+  id: string,
+  run: (ctx: Pick<Ctx, P>, options: O) => unknown,
+): CommandDef {
+  return command<P>(id, (ctx) => (options?: O) => run(ctx, options ?? ({} as O)), asSentence);
 }

@@ -1,16 +1,23 @@
 import { StringDecoder } from 'node:string_decoder';
 import * as vscode from 'vscode';
 
+/** A pseudoterminal's two events and the UTF-8 decoder of the bytes it shows (a character may span two chunks). */
+abstract class EmittingTerminal implements vscode.Pseudoterminal {
+  protected readonly writeEmitter = new vscode.EventEmitter<string>();
+  protected readonly closeEmitter = new vscode.EventEmitter<number | void>();
+  readonly onDidWrite = this.writeEmitter.event;
+  readonly onDidClose = this.closeEmitter.event;
+  protected readonly decoder = new StringDecoder('utf8');
+
+  abstract open(dimensions: vscode.TerminalDimensions | undefined): void;
+  abstract close(): void;
+}
+
 /**
  * A terminal that shows a run's output as the container prints it (a pseudoterminal: colours and `\r` progress bars
  * render as in a shell). Text written before the terminal opens is kept and shown when it does.
  */
-export class OutputTerminal implements vscode.Pseudoterminal {
-  private readonly writeEmitter = new vscode.EventEmitter<string>();
-  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
-  readonly onDidWrite = this.writeEmitter.event;
-  readonly onDidClose = this.closeEmitter.event;
-  private readonly decoder = new StringDecoder('utf8');
+export class OutputTerminal extends EmittingTerminal {
   private pending: string[] | undefined = [];
   private readonly closed = new AbortController();
   readonly terminal: vscode.Terminal;
@@ -20,6 +27,7 @@ export class OutputTerminal implements vscode.Pseudoterminal {
   private columns: number | undefined;
 
   constructor(name: string, iconId = 'pulse') {
+    super();
     this.terminal = vscode.window.createTerminal({ name, pty: this, iconPath: new vscode.ThemeIcon(iconId) });
   }
 
@@ -90,18 +98,13 @@ export function wrapAtSpaces(line: string, columns: number | undefined): string 
 }
 
 /** An interactive terminal over a stream (a shell in a container): keystrokes in, output out, resize. */
-export class StreamTerminal implements vscode.Pseudoterminal {
-  private readonly writeEmitter = new vscode.EventEmitter<string>();
-  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
-  readonly onDidWrite = this.writeEmitter.event;
-  readonly onDidClose = this.closeEmitter.event;
-  private readonly decoder = new StringDecoder('utf8');
-
+export class StreamTerminal extends EmittingTerminal {
   constructor(
     private readonly stream: NodeJS.ReadWriteStream,
     private readonly onResize: (columns: number, rows: number) => void,
     exited: Promise<number | null>,
   ) {
+    super();
     stream.on('data', (chunk: Buffer) => this.writeEmitter.fire(this.decoder.write(chunk)));
     void exited.then((code) => this.closeEmitter.fire(code ?? undefined));
   }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { type OutlineNode, profileOutline } from '../../core/detect/outline';
 import type { FolderProfile, ProjectModel } from '../project/projectModel';
+import { ModelTreeProvider } from './modelTree';
 
 /** A node of the ML Project view: a workspace folder (multi-root only) or a node of a profile's outline. */
 export type ProjectViewNode =
@@ -9,12 +10,9 @@ export type ProjectViewNode =
 export const PROJECT_VIEW_ID = 'mlContainers.project';
 
 /** Renders each workspace folder's ProjectProfile; every item with evidence opens its file at its line. */
-export class ProjectViewProvider implements vscode.TreeDataProvider<ProjectViewNode> {
-  private readonly changed = new vscode.EventEmitter<ProjectViewNode | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
-
+export class ProjectViewProvider extends ModelTreeProvider<ProjectViewNode> {
   constructor(private readonly model: ProjectModel) {
-    model.onDidChange(() => this.changed.fire(undefined));
+    super(model);
   }
 
   getChildren(element?: ProjectViewNode): ProjectViewNode[] {

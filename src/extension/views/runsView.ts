@@ -4,6 +4,7 @@ import { formatDuration, runLabel } from '../../core/runs/format';
 import type { SweepState } from '../../core/runs/sweep';
 import type { RunRecord } from '../../core/runs/types';
 import type { FolderRuns, RunsModel } from '../runs/runsModel';
+import { ModelTreeProvider } from './modelTree';
 
 export const RUNS_VIEW_ID = 'mlContainers.runs';
 
@@ -31,12 +32,9 @@ function gpuText(r: RunRecord): string {
 }
 
 /** Running, finished and failed runs with GPUs, duration and exit code; sweeps group their runs. */
-export class RunsViewProvider implements vscode.TreeDataProvider<RunsViewNode> {
-  private readonly changed = new vscode.EventEmitter<RunsViewNode | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
-
+export class RunsViewProvider extends ModelTreeProvider<RunsViewNode> {
   constructor(private readonly model: RunsModel) {
-    model.onDidChange(() => this.changed.fire(undefined));
+    super(model);
   }
 
   getChildren(element?: RunsViewNode): RunsViewNode[] {

@@ -3,18 +3,16 @@ import * as vscode from 'vscode';
 import type { SweepState } from '../../../core/runs/sweep';
 import type { Ctx } from '../../ctx';
 import { heavy } from '../../heavy';
-import { command } from '../command';
-import { asSentence } from '../register';
+import { optionsCommand } from '../command';
 import { abortSignalOf, hostGpus, pickGpus, pickImage, reportBuildStep, trustedProject } from './pick';
 
 /**
  * Run Sweep: asks for the sweep file (checked before anything else is asked), the image and the GPUs, then starts the
  * core's Run Sweep, supervised by the Training Runs (which can stop it, and resume it in a later window).
  */
-export const runSweepCommand = command<'log' | 'doctor' | 'runs'>(
+export const runSweepCommand = optionsCommand<'log' | 'doctor' | 'runs', RunSweepOptions>(
   'mlContainers.runSweep',
-  (ctx) => (options?: RunSweepOptions) => askAndRunSweep(ctx, options ?? {}),
-  asSentence,
+  askAndRunSweep,
 );
 
 export interface RunSweepOptions {

@@ -6,8 +6,8 @@ import type { Ctx } from '../../ctx';
 import { heavy } from '../../heavy';
 import type { ErrorAction } from '../../log';
 import { OutputTerminal } from '../../runs/terminal';
-import { command } from '../command';
-import { asSentence, eitherToken, showProblem } from '../register';
+import { optionsCommand } from '../command';
+import { eitherToken, showProblem } from '../register';
 import { abortSignalOf, hostGpus, pickCommand, pickGpus, pickImage, reportBuildStep, trustedProject } from './pick';
 
 /** Options that skip the questions (tests, other extensions, keybindings). */
@@ -32,10 +32,9 @@ export interface RunTrainingOptions {
 type RunCtx = Pick<Ctx, 'log' | 'project' | 'doctor' | 'runs'>;
 
 /** Run Training: asks what the options leave open, then runs the core's Run Training (build progress in the terminal). */
-export const runTrainingCommand = command<'log' | 'project' | 'doctor' | 'runs'>(
+export const runTrainingCommand = optionsCommand<'log' | 'project' | 'doctor' | 'runs', RunTrainingOptions>(
   'mlContainers.runTraining',
-  (ctx) => (options?: RunTrainingOptions) => runTraining(ctx, options ?? {}),
-  asSentence,
+  runTraining,
 );
 
 async function runTraining(ctx: RunCtx, options: RunTrainingOptions): Promise<RunRecord | undefined> {

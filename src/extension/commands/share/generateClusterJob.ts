@@ -2,8 +2,8 @@ import * as vscode from 'vscode';
 import type { Manifest } from '../../../core/k8s/manifests';
 import type { Ctx } from '../../ctx';
 import { heavy } from '../../heavy';
-import { command } from '../command';
-import { asSentence, pickFolder, requireTrust } from '../register';
+import { optionsCommand } from '../command';
+import { pickFolder, requireTrust } from '../register';
 import { followClusterJob, kubectlTarget } from './followClusterJob';
 
 export interface ClusterJobOptions {
@@ -28,10 +28,9 @@ export interface GeneratedClusterJob {
 type JobCtx = Pick<Ctx, 'config' | 'log' | 'runs'>;
 
 /** Generate Cluster Job: asks what the options leave open, shows the manifests, and applies them when asked to. */
-export const generateClusterJobCommand = command<'config' | 'log' | 'runs'>(
+export const generateClusterJobCommand = optionsCommand<'config' | 'log' | 'runs', ClusterJobOptions>(
   'mlContainers.generateClusterJob',
-  (ctx) => (options?: ClusterJobOptions) => generateClusterJob(ctx, options ?? {}),
-  asSentence,
+  generateClusterJob,
 );
 
 async function generateClusterJob(ctx: JobCtx, options: ClusterJobOptions): Promise<GeneratedClusterJob | undefined> {

@@ -4,8 +4,8 @@ import { errorMessage, isProblem } from '../../../core/util/errors';
 import type { Ctx } from '../../ctx';
 import { heavy } from '../../heavy';
 import type { ErrorAction } from '../../log';
-import { command } from '../command';
-import { asSentence, pickFolder, requireTrust, showProblem } from '../register';
+import { optionsCommand } from '../command';
+import { pickFolder, requireTrust, showProblem } from '../register';
 
 const REPO_KEY = 'mlContainers.push.repository';
 
@@ -21,10 +21,9 @@ export interface PushOptions {
 type PushCtx = Pick<Ctx, 'extension' | 'runs' | 'doctor' | 'log'>;
 
 /** Push Training Image: asks where to, then runs the core's operation with its progress in a notification. */
-export const pushImageCommand = command<'extension' | 'runs' | 'doctor' | 'log'>(
+export const pushImageCommand = optionsCommand<'extension' | 'runs' | 'doctor' | 'log', PushOptions>(
   'mlContainers.pushImage',
-  (ctx) => (options?: PushOptions) => pushTrainingImage(ctx, options ?? {}),
-  asSentence,
+  pushTrainingImage,
 );
 
 async function pushTrainingImage(ctx: PushCtx, options: PushOptions): Promise<PushResult | undefined> {
