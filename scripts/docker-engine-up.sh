@@ -20,6 +20,8 @@
 #        bash scripts/docker-engine-up.sh --install-only  only install the Debian packages
 # env:   MLC_DOCKER_DIR     folder for the engine's data, logs and state (default: <project>/.vscode-test/docker)
 #        MLC_DEBIAN_PYTHON  1: also build the Debian python3 image (step 4; installs debootstrap when missing)
+#        MLC_DEBIAN_SUITES  the Debian releases to build python3 images of, mlc-test/debian-python:<release> (default:
+#                           bookworm; npm run test:real adds bullseye and trixie for projects that need another Python)
 #        MLC_DEBIAN_MIRROR  the Debian mirror debootstrap downloads from (default: http://deb.debian.org/debian)
 #        MLC_DOCKER_SUBNET  the first three numbers of the bridge's /24 (e.g. 10.213.7; default: the first free one of
 #                           10.213.0-255.0/24, starting at one picked from the folder's path)
@@ -29,7 +31,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DIR=${MLC_DOCKER_DIR:-$ROOT/.vscode-test/docker}
 APT_PACKAGES=(docker.io busybox-static docker-registry)
 IMAGE=mlc-test/busybox:latest
-DEBIAN_IMAGE=mlc-test/debian-python:bookworm
+# Debian releases to build python3 images of (MLC_DEBIAN_SUITES): bookworm (3.11) for every test run; bullseye (3.9)
+# and trixie (3.13) when asked, for real projects that need another Python (npm run test:real asks for all three).
+DEBIAN_SUITES=${MLC_DEBIAN_SUITES:-bookworm}
 DEBIAN_MIRROR=${MLC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DEBIAN_PACKAGES=python3,python3-venv,python3-pip,passwd,ca-certificates
 DOCKERD=/usr/sbin/dockerd
@@ -292,17 +296,19 @@ remove_rootfs() {
 # the tests that need this image fail and name it). Leftover mounts are fatal: they are host state.
 DEBIAN_FAILURE=
 build_debian_python() {
-  local rootfs=$DIR/debian-rootfs log=$DIR/logs/debootstrap.log size
+  local suite=${1:-bookworm}
+  local DEBIAN_IMAGE=mlc-test/debian-python:$suite
+  local rootfs=$DIR/debian-rootfs log=$DIR/logs/debootstrap-$suite.log size
   command -v debootstrap >/dev/null || {
     DEBIAN_FAILURE="debootstrap is missing: apt-get install debootstrap (as root)"
     return 1
   }
   remove_rootfs "$rootfs"
   say "building $DEBIAN_IMAGE with debootstrap from $DEBIAN_MIRROR (once; log: $log)"
-  if ! debootstrap --variant=minbase --include="$DEBIAN_PACKAGES" bookworm "$rootfs" "$DEBIAN_MIRROR" >"$log" 2>&1; then
+  if ! debootstrap --variant=minbase --include="$DEBIAN_PACKAGES" "$suite" "$rootfs" "$DEBIAN_MIRROR" >"$log" 2>&1; then
     tail -20 "$log" >&2
     remove_rootfs "$rootfs"
-    DEBIAN_FAILURE="debootstrap of Debian bookworm from $DEBIAN_MIRROR failed (log: $log); set MLC_DEBIAN_MIRROR to a reachable Debian mirror"
+    DEBIAN_FAILURE="debootstrap of Debian $suite from $DEBIAN_MIRROR failed (log: $log); set MLC_DEBIAN_MIRROR to a reachable Debian mirror"
     return 1
   fi
   [[ -z $(mounts_under "$rootfs") ]] || die "debootstrap left mounts under $rootfs: $(mounts_under "$rootfs")"
@@ -329,12 +335,15 @@ build_debian_python() {
   step_done "$DEBIAN_IMAGE built with debootstrap ($(awk -v b="$size" 'BEGIN { printf "%.0f MB", b / 1e6 }'))"
 }
 if ((DEBIAN_PYTHON)); then
-  step_start
-  if "$DOCKER" image inspect "$DEBIAN_IMAGE" >/dev/null 2>&1; then
-    step_done "$DEBIAN_IMAGE present"
-  elif ! build_debian_python; then
-    echo "[docker-engine-up] WARNING: $DEBIAN_IMAGE was not built: $DEBIAN_FAILURE. The engine runs; the tests that build on this image will fail." >&2
-  fi
+  for suite in $DEBIAN_SUITES; do
+    [[ $suite =~ ^[a-z]+$ ]] || die "MLC_DEBIAN_SUITES must name Debian releases (e.g. bookworm bullseye trixie), got '$suite'."
+    step_start
+    if "$DOCKER" image inspect "mlc-test/debian-python:$suite" >/dev/null 2>&1; then
+      step_done "mlc-test/debian-python:$suite present"
+    elif ! build_debian_python "$suite"; then
+      echo "[docker-engine-up] WARNING: mlc-test/debian-python:$suite was not built: $DEBIAN_FAILURE. The engine runs; the tests that build on this image will fail." >&2
+    fi
+  done
 fi
 
 say "ready in $(awk -v ms=$(($(now_ms) - T_ALL)) 'BEGIN { printf "%.1f s", ms / 1000 }')$( ((started)) || echo ' (reused)')"

@@ -100,7 +100,9 @@ async function engineUp() {
   engine.started = true;
   const ts = Date.now();
   console.log('\n=== start the Docker engine (scripts/docker-engine-up.sh)');
-  const { code, out } = await run('env', ['MLC_DEBIAN_PYTHON=1', 'bash', 'scripts/docker-engine-up.sh']);
+  // the whole real corpus also needs Python 3.9 (bullseye) and 3.13 (trixie) for the projects that pin them
+  const suites = realOnly ? ['MLC_DEBIAN_SUITES=bookworm bullseye trixie'] : [];
+  const { code, out } = await run('env', ['MLC_DEBIAN_PYTHON=1', ...suites, 'bash', 'scripts/docker-engine-up.sh']);
   const host = [...out.matchAll(/^DOCKER_HOST=(\S+)$/gm)].pop()?.[1];
   if (code === 0 && host) {
     engine.host = host;

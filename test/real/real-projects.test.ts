@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
+import { satisfies } from '@renovatebot/pep440';
 import { detectProject } from '../../src/core/detect/detect';
 import { connectEngine } from '../../src/core/docker';
 import { buildTarget } from '../../src/core/runs/build';
@@ -23,7 +24,12 @@ import { NOT_TRAINED, TRAINING } from './projects';
 interface Expected {
   repo: string;
   kind: string;
-  profile: { isTrainingProject?: boolean; primaryFramework?: string | null; pythonVersion?: string | null };
+  profile: {
+    isTrainingProject?: boolean;
+    primaryFramework?: string | null;
+    pythonVersion?: string | null;
+    pythonRange?: string;
+  };
   open?: { field: string }[];
   train?: { command: string[]; cpu: boolean; progress: string; seconds?: number };
 }
@@ -50,6 +56,42 @@ function corpus(): { slug: string; expected: Expected }[] {
       expected: JSON.parse(fs.readFileSync(path.join(CORPUS, slug, 'expected.json'), 'utf8')) as Expected,
     }))
     .filter(({ slug, expected }) => expected.kind === 'training' && (!chosen || chosen.includes(slug)));
+}
+
+/** The local Debian images (scripts/docker-engine-up.sh, MLC_DEBIAN_SUITES) and their Python. */
+const DEBIAN_IMAGES = [
+  { python: '3.9', image: 'mlc-test/debian-python:bullseye' },
+  { python: DEBIAN_PYTHON_VERSION, image: DEBIAN_PYTHON },
+  { python: '3.13', image: 'mlc-test/debian-python:trixie' },
+];
+
+/**
+ * The base image for a project: one whose Python its range allows, else the one nearest its pin, else bookworm's;
+ * among the images this engine has. Says so when it is not the Python the project asks for.
+ */
+async function baseImageFor(docker: Docker, expected: Expected): Promise<{ image: string; note?: string }> {
+  const exists = (image: string): Promise<boolean> =>
+    docker
+      .getImage(image)
+      .inspect()
+      .then(() => true)
+      .catch(() => false);
+  const have: typeof DEBIAN_IMAGES = [];
+  for (const d of DEBIAN_IMAGES) if (await exists(d.image)) have.push(d);
+  const { pythonVersion: pin, pythonRange: range } = expected.profile;
+  const minor = (v: string): number => Number(v.split('.')[1]);
+  // bookworm first among those a range allows: its layers are the ones every other project shares
+  const preferred = [...have].sort((a, b) => Number(b.image === DEBIAN_PYTHON) - Number(a.image === DEBIAN_PYTHON));
+  const allowed = range ? preferred.filter((d) => satisfies(`${d.python}.0`, range)) : [];
+  const distance = (d: { python: string }): number => (pin ? Math.abs(minor(d.python) - minor(pin)) : 0);
+  const nearest = pin ? [...have].sort((a, b) => distance(a) - distance(b))[0] : undefined;
+  const pick = allowed[0] ?? nearest ?? have.find((d) => d.image === DEBIAN_PYTHON) ?? DEBIAN_IMAGES[1]!;
+  const fits = range ? allowed.includes(pick) : !pin || pick.python === pin;
+  if (fits) return { image: pick.image };
+  return {
+    image: pick.image,
+    note: `asks for Python ${range ?? pin}: built with ${pick.python}, the nearest image here`,
+  };
 }
 
 const secs = (t0: number): number => Math.round((Date.now() - t0) / 100) / 10;
@@ -112,6 +154,7 @@ describe('real projects: detected, scaffolded, built and trained for real', func
       let dir = '';
       const tags = { dev: `mlc-real/${slug}:dev`, train: `mlc-real/${slug}:train` };
       const log: string[] = [];
+      let baseImage = DEBIAN_PYTHON;
 
       before(function () {
         t0 = Date.now();
@@ -152,10 +195,8 @@ describe('real projects: detected, scaffolded, built and trained for real', func
       for (const target of ['dev', 'train'] as const) {
         it(`builds its ${target} target with its dependencies from PyPI`, async function () {
           const t = Date.now();
-          const pin = expected.profile.pythonVersion;
-          if (pin && pin !== DEBIAN_PYTHON_VERSION) {
-            log.push(`${slug} pins Python ${pin}: built with ${DEBIAN_PYTHON_VERSION}, the nearest image here`);
-          }
+          const base = await baseImageFor(docker, expected);
+          if (base.note) log.push(`${slug} ${base.note}`);
           const env = buildEnv(mirror);
           const saved = { ...process.env };
           Object.assign(process.env, env);
@@ -164,13 +205,15 @@ describe('real projects: detected, scaffolded, built and trained for real', func
               projectRoot: dir,
               target,
               tag: tags[target],
-              buildArgs: { BASE_IMAGE: DEBIAN_PYTHON, PYTHON_VERSION: '' },
+              buildArgs: { BASE_IMAGE: base.image, PYTHON_VERSION: '' },
               onProgress: (line) => log.push(line),
             });
           } finally {
             process.env = saved;
           }
-          result[target === 'dev' ? 'buildDev' : 'buildTrain'] = `ok (${secs(t)} s)`;
+          result[target === 'dev' ? 'buildDev' : 'buildTrain'] =
+            `ok (${secs(t)} s)${base.note ? `; ${base.note}` : ''}`;
+          baseImage = base.image;
         });
       }
 
@@ -180,7 +223,7 @@ describe('real projects: detected, scaffolded, built and trained for real', func
           const train = expected.train!;
           const command = [...(plan.before ?? []), shellJoin(plan.command ?? train.command)].join(' && ');
           const args = ['run', dir, '--target', 'dev', '--gpus', 'none'];
-          args.push('--build-arg', `BASE_IMAGE=${DEBIAN_PYTHON}`, '--build-arg', 'PYTHON_VERSION=');
+          args.push('--build-arg', `BASE_IMAGE=${baseImage}`, '--build-arg', 'PYTHON_VERSION=');
           const r = spawnSync(process.execPath, [CLI, ...args, '--', 'sh', '-c', command], {
             encoding: 'utf8',
             env: buildEnv(mirror),
