@@ -34,7 +34,9 @@ describe('environment files', () => {
         '--pre',
       ].join('\n'),
     );
-    assert.deepEqual(names(d), ['torch-vision', 'transformers']);
+    // a requirement from version control names its package (#egg=), so that the image gets git to install it
+    assert.deepEqual(names(d), ['torch-vision', 'transformers', 'thing']);
+    assert.equal(d.packages[2]?.vcs, 'git+https://github.com/org/repo.git#egg=thing');
     assert.deepEqual(d.packages[1]?.extras, ['torch']);
     assert.equal(d.packages[1]?.line, 7);
     assert.deepEqual(
@@ -300,5 +302,27 @@ describe('environment files', () => {
       parseInstallCommands('README.md', 'pip install torch==2.1.0+cu121\n').cuda.map((c) => c.version),
       ['12.1'],
     );
+  });
+});
+
+describe('declarations: requirements from version control', () => {
+  it('name the package (#egg= or the repository) and keep the URL, editable or not', () => {
+    const d = parseRequirementsTxt(
+      'requirements.txt',
+      'git+https://github.com/huggingface/peft.git\n-e git+https://github.com/CompVis/taming-transformers.git@master#egg=taming-transformers\ntorch\n',
+    );
+    assert.deepEqual(
+      d.packages.map((p) => [p.name, p.vcs ?? null, p.line]),
+      [
+        ['peft', 'git+https://github.com/huggingface/peft.git', 1],
+        [
+          'taming-transformers',
+          'git+https://github.com/CompVis/taming-transformers.git@master#egg=taming-transformers',
+          2,
+        ],
+        ['torch', null, 3],
+      ],
+    );
+    assert.deepEqual(d.warnings, []);
   });
 });

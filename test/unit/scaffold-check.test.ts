@@ -128,4 +128,17 @@ describe('scaffold: what the wheels do not bring', () => {
       t.cleanup();
     }
   });
+
+  it('a requirement from git (alpaca-lora: git+https://github.com/huggingface/peft.git) gets git before pip runs', () => {
+    const t = tempDir();
+    try {
+      const { project } = scaffoldCopy(path.join(FIXTURES, 'real', 'alpaca-lora', 'repo'), t.dir);
+      const dockerfile = fs.readFileSync(path.join(project, '.devcontainer', 'Dockerfile'), 'utf8');
+      assert.match(dockerfile, /need \(peft from git\): pip installs from version control with git\./);
+      const git = dockerfile.indexOf('apt-get install -y --no-install-recommends git');
+      assert.ok(git > 0 && git < dockerfile.indexOf('pip install ${FRAMEWORK_INDEX_URL'), dockerfile);
+    } finally {
+      t.cleanup();
+    }
+  });
 });

@@ -45,6 +45,8 @@ export interface DeclaredPackage extends Site {
   extras: string[];
   /** The version specifier as written (`==2.1.0+cu121`, `>=4.30`), or '' when unpinned. */
   spec: string;
+  /** A requirement installed from version control (`git+https://…`): its URL (pip needs git to install it). */
+  vcs?: string;
 }
 
 /** A pin of Python or CUDA; `rank` orders sources (lower wins when two pins disagree). */
@@ -208,6 +210,16 @@ function pushIndexUrl(out: Declarations, file: string, line: number, text: strin
 const PIP_OPTION_WITH_VALUE =
   /^(-r|--requirement|-c|--constraint|-i|--index-url|--extra-index-url|-f|--find-links|-e|--editable|--trusted-host|--hash|--config-settings|-C|--global-option|--install-option)(?:[ \t]*=[ \t]*|[ \t]+)?(\S+)?/;
 
+/** A requirement from version control, editable or not: `git+https://…/repo.git@ref#egg=name`. */
+const VCS_REQUIREMENT = /^(?:(?:-e|--editable)[ \t=]+)?((?:git|hg|svn|bzr)\+\S+)/;
+
+/** The package a VCS requirement names: its `#egg=`/`name @` name, else the repository's. */
+function vcsPackage(url: string): { name: string; extras: string[]; spec: string; vcs: string } {
+  const egg = /[#&]egg=([A-Za-z0-9._-]+)/.exec(url)?.[1];
+  const repo = /\/([A-Za-z0-9._-]+?)(?:\.git)?(?:@[^/#]*)?(?:#.*)?$/.exec(url)?.[1];
+  return { name: normalizePackageName(egg ?? repo ?? 'unknown'), extras: [], spec: '', vcs: url };
+}
+
 /** Invalid lines reported one by one per requirements file; the rest are counted in one more warning. */
 const MAX_LINE_WARNINGS = 20;
 
@@ -227,6 +239,11 @@ export function parseRequirementsTxt(file: string, text: string): Declarations {
     // pip strips comments that start a line or follow whitespace (URL fragments like #egg= stay)
     const line = logical.replace(/(^|\s)#.*$/, '').trim();
     if (!line) continue;
+    const vcs = VCS_REQUIREMENT.exec(line);
+    if (vcs) {
+      out.packages.push({ ...vcsPackage(vcs[1]!), file, line: startLine, text: evidenceText(logical) });
+      continue;
+    }
     if (line.startsWith('-')) {
       const m = PIP_OPTION_WITH_VALUE.exec(line);
       if (!m) continue; // flags like --pre, --no-binary :all: carry nothing detection needs

@@ -478,11 +478,13 @@ const SYSTEM_LIBRARIES: Readonly<Record<string, readonly string[]>> = {
 /** The apt step for the system libraries the project's packages need, or none. */
 function systemLibraries(profile: ProjectProfile, packages: readonly DeclaredPackage[]): string[] {
   const names = new Set([...packages.map((p) => p.name), ...profile.frameworks]);
-  const debs = [...new Set([...names].flatMap((n) => SYSTEM_LIBRARIES[n] ?? []))];
+  const vcs = packages.filter((p) => p.vcs).map((p) => p.name);
+  const libs = [...new Set([...names].flatMap((n) => SYSTEM_LIBRARIES[n] ?? []))];
+  const debs = [...libs, ...(vcs.length ? ['git'] : [])];
   if (!debs.length) return [];
-  const needs = [...names].filter((n) => SYSTEM_LIBRARIES[n]).join(', ');
+  const needs = [...[...names].filter((n) => SYSTEM_LIBRARIES[n]), ...vcs.map((n) => `${n} from git`)].join(', ');
   return [
-    `# System libraries that ${needs} need${needs.includes(',') ? '' : 's'} at run time (the wheels do not bring them).`,
+    `# System packages the project's Python packages need (${needs}): ${[libs.length ? 'their wheels do not bring these libraries' : '', vcs.length ? 'pip installs from version control with git' : ''].filter(Boolean).join('; ')}.`,
     `RUN . ${FETCH_SCRIPT} && apt-get update && apt-get install -y --no-install-recommends ${debs.join(' ')} \\`,
     ' && rm -rf /var/lib/apt/lists/*',
   ];
