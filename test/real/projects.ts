@@ -60,6 +60,16 @@ export const TRAINING: Readonly<Record<string, TrainingPlan>> = {
   'lightgbm-python-guide': {},
 };
 
+/**
+ * Projects whose environment cannot be installed on this machine at all (not a fault of the scaffold: the build
+ * gets that far and pip says why); their scaffold is still checked by the unit tier (scaffold-check, real-corpus).
+ */
+export const NOT_BUILT: Readonly<Record<string, string>> = {
+  'alpaca-lora': 'its requirements install peft from GitHub, which this machine cannot reach',
+  'deepspeed-cifar': 'it pins torchvision 0.4.0 (2019), whose wheels exist for no Python an image here has',
+  'flax-mnist': "it pins jaxlib 0.3.2+cuda11 from Google's release bucket, not PyPI, which this machine cannot reach",
+};
+
 export const NOT_TRAINED: Readonly<Record<string, string>> = {
   'alpaca-lora': 'GPU-only (8-bit LLaMA fine-tuning) and its model comes from the Hugging Face Hub',
   dino: 'GPU-only (its launcher and data loader need CUDA)',

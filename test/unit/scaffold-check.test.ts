@@ -129,6 +129,21 @@ describe('scaffold: what the wheels do not bring', () => {
     }
   });
 
+  it("a uv.lock is synced into the image's venv with the venv's Python, never one uv downloads (lpnu-ml-labs)", () => {
+    const t = tempDir();
+    try {
+      const { project } = scaffoldCopy(path.join(FIXTURES, 'real', 'lpnu-ml-labs-uv', 'repo'), t.dir);
+      const dockerfile = fs.readFileSync(path.join(project, '.devcontainer', 'Dockerfile'), 'utf8');
+      assert.match(
+        dockerfile,
+        /UV_PROJECT_ENVIRONMENT=\/opt\/venv UV_PYTHON=\/opt\/venv\/bin\/python UV_PYTHON_DOWNLOADS=never uv sync --frozen --no-install-project/,
+      );
+      assert.doesNotMatch(dockerfile, /uv pip install .* -r pyproject\.toml/);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('a requirement from git (alpaca-lora: git+https://github.com/huggingface/peft.git) gets git before pip runs', () => {
     const t = tempDir();
     try {

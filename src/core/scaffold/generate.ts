@@ -259,7 +259,7 @@ function postCreateCommand(installer: Scaffold['installer'], profile: ProjectPro
       return reqs.length ? reqs.map((r) => `pip install -r ${shellQuote(r)}`).join(' && ') : null;
     case 'uv':
       return profile.envFiles.includes('uv.lock')
-        ? 'UV_PROJECT_ENVIRONMENT=/opt/venv uv sync --frozen'
+        ? `${UV_INTO_VENV} uv sync --frozen`
         : 'uv pip install -r pyproject.toml';
     case 'poetry':
       return 'poetry install --no-root';
@@ -346,6 +346,12 @@ export function devcontainerJson(
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * uv syncs the lock into the image's venv with the venv's own Python: never a Python it downloads (uv prefers its
+ * own builds, and a .python-version would make it fetch one, silently replacing the image's).
+ */
+const UV_INTO_VENV = 'UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON=/opt/venv/bin/python UV_PYTHON_DOWNLOADS=never';
+
 /** The framework's wheel index as pip and uv flags: the FRAMEWORK_INDEX_URL build argument, left out when empty. */
 export const FRAMEWORK_INDEX_FLAGS = '${FRAMEWORK_INDEX_URL:+--extra-index-url "$FRAMEWORK_INDEX_URL"}';
 const frameworkIndex = (stack: StackChoice): string => (stack.extraIndexUrl ? ` ${FRAMEWORK_INDEX_FLAGS}` : '');
@@ -408,7 +414,7 @@ function envCopyAndInstall(
       if (files.includes('uv.lock')) {
         // the lock names its own indexes: the versions it pins are the ones installed, into the image's venv
         out.push('# Dependencies only, exactly as uv.lock pins them (the project itself comes with the mounted code).');
-        out.push('RUN pip install uv && UV_PROJECT_ENVIRONMENT=/opt/venv uv sync --frozen --no-install-project');
+        out.push(`RUN pip install uv && ${UV_INTO_VENV} uv sync --frozen --no-install-project`);
       } else {
         out.push(
           '# Dependencies only, with uv from pyproject.toml (the project itself is installed from the mounted code).',
