@@ -58,6 +58,10 @@ export const TRAINING: Readonly<Record<string, TrainingPlan>> = {
   'optuna-sklearn': {},
   'xgboost-guide-python': {},
   'lightgbm-python-guide': {},
+  // its own CartPole command with fewer steps: gym simulates the experience
+  'cleanrl-poetry': {
+    command: ['python', 'cleanrl/ppo.py', '--seed', '1', '--env-id', 'CartPole-v0', '--total-timesteps', '4096'],
+  },
 };
 
 /**
@@ -67,6 +71,10 @@ export const TRAINING: Readonly<Record<string, TrainingPlan>> = {
 export const NOT_BUILT: Readonly<Record<string, string>> = {
   'alpaca-lora': 'its requirements install peft from GitHub, which this machine cannot reach',
   'deepspeed-cifar': 'it pins torchvision 0.4.0 (2019), whose wheels exist for no Python an image here has',
+  'latent-diffusion':
+    'its conda environment needs micromamba from micro.mamba.pm and packages from anaconda.org, which this machine cannot reach',
+  'lpnu-ml-labs-uv':
+    'its uv.lock needs Python 3.12 (torchaudio 2.5.0 has no wheel for 3.11 or 3.13), which no image here has',
   'flax-mnist': "it pins jaxlib 0.3.2+cuda11 from Google's release bucket, not PyPI, which this machine cannot reach",
 };
 
@@ -79,8 +87,7 @@ export const NOT_TRAINED: Readonly<Record<string, string>> = {
   'deepspeed-cifar': 'CIFAR-10 is checked against its published checksums: a file written here is not CIFAR-10',
   'flax-mnist': 'tensorflow_datasets prepares MNIST from its download only',
   'keras-io-mnist-convnet': "keras.datasets.mnist checks the download's hash",
-  'lpnu-ml-labs-uv': 'its uv.lock pins CUDA wheels from an index this machine cannot reach',
-  'cleanrl-poetry': 'its 2022 poetry.lock allows Python < 3.10 only, older than every image here',
+  'lpnu-ml-labs-uv': 'not built here (NOT_BUILT)',
   'denoising-diffusion': "a library: the training script is the user's own (README example)",
   'lightning-template':
     "its requirements leave pytorch-lightning unpinned, and today's release no longer has Trainer.add_argparse_args, which its code calls",

@@ -85,7 +85,10 @@ async function baseImageFor(docker: Docker, expected: Expected): Promise<{ image
   const preferred = [...have].sort((a, b) => Number(b.image === DEBIAN_PYTHON) - Number(a.image === DEBIAN_PYTHON));
   const allowed = range ? preferred.filter((d) => satisfies(`${d.python}.0`, range)) : [];
   const distance = (d: { python: string }): number => (pin ? Math.abs(minor(d.python) - minor(pin)) : 0);
-  const nearest = pin ? [...have].sort((a, b) => distance(a) - distance(b))[0] : undefined;
+  // a tie goes to the newer Python (a pin is usually a floor: `.python-version` beside `requires-python >=`)
+  const nearest = pin
+    ? [...have].sort((a, b) => distance(a) - distance(b) || minor(b.python) - minor(a.python))[0]
+    : undefined;
   const pick = allowed[0] ?? nearest ?? have.find((d) => d.image === DEBIAN_PYTHON) ?? DEBIAN_IMAGES[1]!;
   const fits = range ? allowed.includes(pick) : !pin || pick.python === pin;
   if (fits) return { image: pick.image };
