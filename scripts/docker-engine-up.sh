@@ -21,7 +21,7 @@
 # env:   MLC_DOCKER_DIR     folder for the engine's data, logs and state (default: <project>/.vscode-test/docker)
 #        MLC_DEBIAN_PYTHON  1: also build the Debian python3 image (step 4; installs debootstrap when missing)
 #        MLC_DEBIAN_SUITES  the Debian releases to build python3 images of, mlc-test/debian-python:<release> (default:
-#                           bookworm; npm test adds bullseye, npm run test:real also trixie, for projects that pin them)
+#                           bookworm; npm run test:real adds bullseye and trixie, for projects that pin them)
 #        MLC_DEBIAN_MIRROR  the Debian mirror debootstrap downloads from (default: http://deb.debian.org/debian)
 #        MLC_DOCKER_SUBNET  the first three numbers of the bridge's /24 (e.g. 10.213.7; default: the first free one of
 #                           10.213.0-255.0/24, starting at one picked from the folder's path)

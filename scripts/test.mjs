@@ -56,11 +56,8 @@ function run(cmd, args, env = {}) {
   });
 }
 
-/**
- * The real projects CI builds and trains (PyTorch with no environment file, scikit-learn, XGBoost, and a Poetry
- * lock on Python 3.9); the whole corpus: npm run test:real.
- */
-const REAL_CI_SUBSET = 'makemore,optuna-sklearn,xgboost-guide-python,cleanrl-poetry';
+/** The real projects CI builds and trains (PyTorch with no environment file, scikit-learn, XGBoost); all: test:real. */
+const REAL_CI_SUBSET = 'makemore,optuna-sklearn,xgboost-guide-python';
 const realOnly = process.argv.includes('--real');
 const realStep = (name, projects) => [
   name,
@@ -103,8 +100,8 @@ async function engineUp() {
   engine.started = true;
   const ts = Date.now();
   console.log('\n=== start the Docker engine (scripts/docker-engine-up.sh)');
-  // real projects that pin another Python: 3.9 (bullseye) for the CI subset, also 3.13 (trixie) for the whole corpus
-  const suites = [`MLC_DEBIAN_SUITES=${realOnly ? 'bookworm bullseye trixie' : 'bookworm bullseye'}`];
+  // the whole real corpus also needs Python 3.9 (bullseye) and 3.13 (trixie) for the projects that pin them
+  const suites = realOnly ? ['MLC_DEBIAN_SUITES=bookworm bullseye trixie'] : [];
   const { code, out } = await run('env', ['MLC_DEBIAN_PYTHON=1', ...suites, 'bash', 'scripts/docker-engine-up.sh']);
   const host = [...out.matchAll(/^DOCKER_HOST=(\S+)$/gm)].pop()?.[1];
   if (code === 0 && host) {
