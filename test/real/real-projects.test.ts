@@ -222,6 +222,12 @@ describe('real projects: detected, scaffolded, built and trained for real', func
               buildArgs: { BASE_IMAGE: base.image, PYTHON_VERSION: '' },
               onProgress: (line) => log.push(line),
             });
+          } catch (err) {
+            // the build's own words, for the CI log: the lines that say why (not the thousand before them)
+            const why = log.filter((l) => /error|not allowed|cannot|failed|no matching/i.test(l)).slice(-15);
+            throw new Error(
+              `${(err as Error).message}\n--- from the build log (base ${base.image}):\n${why.join('\n')}`,
+            );
           } finally {
             process.env = saved;
           }
